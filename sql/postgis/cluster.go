@@ -405,6 +405,11 @@ func (c *Cluster) URL(db string) string {
 	return fmt.Sprintf("host=%s port=%d user=postgres dbname=%s sslmode=disable", c.sockDir, c.port, db)
 }
 
+// PsqlCommand returns the psql command line that opens database db.
+func (c *Cluster) PsqlCommand(db string) string {
+	return fmt.Sprintf("psql -h %s -p %d -U postgres %s", c.sockDir, c.port, db)
+}
+
 // Dir returns the folder that holds the cluster.
 func (c *Cluster) Dir() string { return filepath.Dir(c.pgdata) }
 

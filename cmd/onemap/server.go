@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/onemap-city/onemap/frontend"
+	"github.com/onemap-city/onemap/geo"
+	"github.com/onemap-city/onemap/sql/postgis"
+)
+
+// statusOf is the one table from error codes to HTTP statuses.
+var statusOf = map[string]int{
+	geo.EInvalid:     http.StatusBadRequest,
+	geo.ENotFound:    http.StatusNotFound,
+	geo.EConflict:    http.StatusConflict,
+	geo.EUnavailable: http.StatusServiceUnavailable,
+	geo.ETimeout:     http.StatusGatewayTimeout,
+	geo.EInternal:    http.StatusInternalServerError,
+}
+
+// errorBody is every error response: what went wrong, where, and for a 5xx
+// the request id to quote when reporting it.
+type errorBody struct {
+	Error     string `json:"error"`
+	Detail    string `json:"detail,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// newServer builds the HTTP server: middleware, the error handler and routes.
+func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(log)
+	e.Server.ReadHeaderTimeout = 10 * time.Second
+	e.Server.IdleTimeout = 2 * time.Minute
+	// Just above the statement timeout, so a slow query ends as a JSON 504
+	// rather than a dropped connection.
+	e.Server.WriteTimeout = cfg.StatementTimeout + 5*time.Second
+
+	e.Use(middleware.RequestID())
+	e.Use(requestLogger(log))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			log.Error("panic", "err", err, "request_id", requestID(c), "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins:  splitList(cfg.CORSOrigins),
+		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodOptions},
+		AllowHeaders:  []string{"Authorization", "Content-Type", "If-None-Match"},
+		ExposeHeaders: []string{"ETag", echo.HeaderXRequestID},
+		MaxAge:        86400,
+	}))
+	e.Use(middleware.BodyLimit("20M"))
+
+	h := &basics{db: db, log: log}
+	e.GET("/healthz", h.healthz)
+	e.GET("/readyz", h.readyz)
+	e.GET("/api/v1/version", h.version)
+	e.GET("/api/v1/layers", h.layers)
+
+	static, _ := fs.Sub(frontend.FS, ".")
+	e.GET("/*", echo.WrapHandler(http.FileServer(http.FS(static))))
+	return e
+}
+
+// errorHandler writes every error as JSON {"error", "detail"} with the status
+// from statusOf. Details of 5xx errors are logged, not shown.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		err = postgis.Classify(err) // database failures become 503/504, wherever they arose
+		if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+			return // the client went away; nobody is listening
+		}
+		status, body := http.StatusInternalServerError, errorBody{Error: "internal error"}
+		var ge *geo.Error
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &ge):
+			status = statusOf[ge.Code]
+			if status == 0 {
+				status = http.StatusInternalServerError
+			}
+			if status < 500 || ge.Code == geo.EUnavailable || ge.Code == geo.ETimeout {
+				body = errorBody{Error: ge.Message, Detail: ge.Detail}
+			}
+		case errors.As(err, &he):
+			status = he.Code
+			body = errorBody{Error: http.StatusText(he.Code)}
+			if msg, ok := he.Message.(string); ok && msg != http.StatusText(he.Code) {
+				body.Detail = msg
+			}
+		}
+		if status >= 500 {
+			body.RequestID = requestID(c)
+			log.Error("request failed", "status", status, "err", err, "method", c.Request().Method,
+				"path", c.Request().URL.Path, "request_id", body.RequestID)
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(status)
+			return
+		}
+		_ = c.JSON(status, body)
+	}
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true,
+		LogResponseSize: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelDebug
+			if v.Status >= 500 {
+				level = slog.LevelWarn
+			}
+			log.LogAttrs(c.Request().Context(), level, "request",
+				slog.String("method", v.Method), slog.String("uri", v.URI), slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency), slog.Int64("bytes", v.ResponseSize),
+				slog.String("request_id", v.RequestID))
+			return nil
+		},
+	})
+}
+
+// basics are the service's own endpoints: health, readiness, versions and
+// the catalogue summary.
+type basics struct {
+	db  *postgis.DB
+	log *slog.Logger
+}
+
+func (h *basics) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 when the database answers within two seconds, else 503.
+func (h *basics) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	pg, _, schema, err := h.db.Versions(ctx)
+	if err != nil {
+		return &geo.Error{Code: geo.EUnavailable, Message: "the database is unavailable", Detail: "database", Err: err}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "postgis": pg, "schema_version": schema})
+}
+
+func (h *basics) version(c echo.Context) error {
+	v := map[string]any{"onemap": buildVersion(), "go": runtime.Version()}
+	pg, pgr, schema, err := h.db.Versions(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	v["postgis"], v["pgrouting"], v["schema_version"] = pg, pgr, schema
+	return c.JSON(http.StatusOK, v)
+}
+
+type layerInfo struct {
+	ID          string            `json:"id"`
+	Title       string            `json:"title"`
+	TitleZH     string            `json:"title_zh"`
+	Description string            `json:"description"`
+	Geometry    geo.GeometryType  `json:"geometry_type"`
+	MinZoom     int               `json:"minzoom"`
+	MaxZoom     int               `json:"maxzoom"`
+	Fields      map[string]string `json:"fields"`
+	Features    int64             `json:"features"`
+	Bounds      *[4]float64       `json:"bounds"`
+	Version     int64             `json:"version"`
+}
+
+// layers lists the catalogue with what the database holds of each layer.
+func (h *basics) layers(c echo.Context) error {
+	sums, err := h.db.LayerSummaries(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]layerInfo, 0, len(sums))
+	for _, s := range sums {
+		fields := map[string]string{}
+		for _, col := range s.Layer.Columns {
+			fields[col.Name] = col.Description
+		}
+		out = append(out, layerInfo{
+			ID: s.Layer.ID, Title: s.Layer.Title, TitleZH: s.Layer.TitleZH, Description: s.Layer.Description,
+			Geometry: s.Layer.Geometry, MinZoom: s.Layer.MinZoom, MaxZoom: s.Layer.MaxZoom,
+			Fields: fields, Features: s.Features, Bounds: s.Bounds, Version: s.Version,
+		})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"layers": out})
+}
