@@ -108,6 +108,9 @@ func serveCommand(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
+			if db.cluster != nil {
+				go db.cluster.Supervise(ctx)
+			}
 			if cfg.Demo != "" {
 				if err := loadDemoIfEmpty(ctx, db, cfg, log); err != nil {
 					return err

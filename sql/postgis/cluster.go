@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -54,6 +55,9 @@ type Cluster struct {
 	owner   *user.User // nil: the current user runs the server
 	cmd     *exec.Cmd  // nil when adopted or detached
 	exited  chan struct{}
+
+	mu       sync.Mutex
+	stopping bool // Stop was called: an exit is expected, not a crash
 }
 
 // FindBinaries returns the directory holding initdb and postgres: bindir if
@@ -347,21 +351,86 @@ func (c *Cluster) start() error {
 		go func() { _ = cmd.Wait() }() // reap it if it exits while we live
 		return nil
 	}
-	c.cmd = cmd
+	// The caller holds c.mu or is the only goroutine that knows c.
 	c.exited = make(chan struct{})
-	go func() { _ = cmd.Wait(); close(c.exited) }()
+	c.cmd = cmd
+	go func(exited chan struct{}) { _ = cmd.Wait(); close(exited) }(c.exited)
 	return nil
+}
+
+// Supervise restarts the server whenever it exits without Stop having been
+// called (a crash, an OOM kill, an operator's kill), until ctx is done. While
+// it is down, queries fail and the service answers 503; the pool reconnects
+// by itself once it is back.
+func (c *Cluster) Supervise(ctx context.Context) {
+	backoff := time.Second
+	for {
+		c.mu.Lock()
+		exited := c.exited
+		c.mu.Unlock()
+		if exited == nil {
+			return // adopted or detached: not our child to watch
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-exited:
+		}
+		c.mu.Lock()
+		stopping := c.stopping
+		c.mu.Unlock()
+		if stopping {
+			return
+		}
+		c.cfg.Logger.Error("the database server exited unexpectedly; restarting it", "log", c.logPath(), "tail", c.logTail())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		c.mu.Lock()
+		if c.stopping {
+			c.mu.Unlock()
+			return
+		}
+		c.removeStaleLocksIfDead()
+		err := c.start()
+		exited = c.exited
+		c.mu.Unlock()
+		if err == nil {
+			err = c.waitReadyOf(ctx, exited, 60*time.Second)
+		}
+		if err != nil {
+			c.cfg.Logger.Error("restarting the database server failed", "err", err)
+			backoff = min(2*backoff, 30*time.Second)
+			continue
+		}
+		backoff = time.Second
+		c.cfg.Logger.Info("database server restarted")
+	}
+}
+
+func (c *Cluster) removeStaleLocksIfDead() {
+	if _, running := c.runningPID(); !running {
+		c.removeStaleLocks()
+	}
 }
 
 // waitReady polls until the server accepts a connection, the server exits, or
 // the timeout passes.
 func (c *Cluster) waitReady(ctx context.Context, timeout time.Duration) error {
+	return c.waitReadyOf(ctx, c.exited, timeout)
+}
+
+// waitReadyOf is waitReady for the server whose exit closes exited (nil when
+// the server is not our child).
+func (c *Cluster) waitReadyOf(ctx context.Context, exited chan struct{}, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
-		if c.exited != nil {
+		if exited != nil {
 			select {
-			case <-c.exited:
+			case <-exited:
 				return fmt.Errorf("postgis: the database server exited while starting; its log %s ends:\n%s", c.logPath(), c.logTail())
 			default:
 			}
@@ -416,15 +485,19 @@ func (c *Cluster) Dir() string { return filepath.Dir(c.pgdata) }
 // Stop shuts the server down (fast shutdown: open sessions are ended, data
 // is checkpointed) and waits for it to exit.
 func (c *Cluster) Stop(ctx context.Context) error {
-	if c.cmd != nil {
-		_ = c.cmd.Process.Signal(syscall.SIGINT)
+	c.mu.Lock()
+	c.stopping = true
+	cmd, exited := c.cmd, c.exited
+	c.mu.Unlock()
+	if cmd != nil {
+		_ = cmd.Process.Signal(syscall.SIGINT)
 		select {
-		case <-c.exited:
+		case <-exited:
 			c.cfg.Logger.Info("database cluster stopped")
 			return nil
 		case <-time.After(60 * time.Second):
-			_ = c.cmd.Process.Signal(syscall.SIGQUIT)
-			<-c.exited
+			_ = cmd.Process.Signal(syscall.SIGQUIT)
+			<-exited
 			return errors.New("postgis: the database server did not stop within 60 s and was told to quit")
 		}
 	}

@@ -178,3 +178,38 @@ func TestMissingExtensionSaysSo(t *testing.T) {
 		t.Fatalf("want a message naming the missing extensions and packages, got %v", err)
 	}
 }
+
+// TestSuperviseRestartsACrashedServer: the server is killed under a running
+// OneMap; the supervisor brings it back without anyone's help.
+func TestSuperviseRestartsACrashedServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts its own PostgreSQL cluster")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := clusterDir(t)
+	c, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop(context.Background())
+	go c.Supervise(ctx)
+	pid := postmasterPID(t, dir)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		cctx, ccancel := context.WithTimeout(ctx, time.Second)
+		conn, err := pgx.Connect(cctx, c.URL("postgres"))
+		ccancel()
+		if err == nil {
+			conn.Close(ctx)
+			if got := postmasterPID(t, dir); got != pid {
+				return // a new server answers
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal("the server was not restarted within 30 s")
+}
