@@ -66,7 +66,51 @@ type Layer struct {
 	// GridCell is true when the table has a grid_cell_id that an import fills
 	// by locating each feature in the grid.
 	GridCell bool
+	// ClusterBelow: at zooms below it a point layer is served as clusters
+	// (count, the dominant values of ClusterBy, bbox) instead of points,
+	// because a tile would otherwise carry many thousands of features.
+	ClusterBelow int
+	ClusterBy    []string
+	// TimeColumn is the column the since/until filters apply to, if any.
+	TimeColumn string
+	// CacheMaxAge is the Cache-Control max-age of the layer's tiles, seconds.
+	CacheMaxAge int
+	// ZoomBy shows features only from the zoom their value of a column
+	// allows (roads: arterials from z8, local streets from z13), so that
+	// low-zoom tiles carry what can be seen at that scale.
+	ZoomBy *ZoomBy
 }
+
+// ZoomBy gives, for each value of Column, the least zoom its features show at.
+type ZoomBy struct {
+	Column string
+	Zoom   map[string]int
+}
+
+// ValuesAt returns the values of z.Column shown at zoom z, sorted, and
+// whether that is all of them.
+func (zb *ZoomBy) ValuesAt(z int) (values []string, all bool) {
+	for v, min := range zb.Zoom {
+		if z >= min {
+			values = append(values, v)
+		}
+	}
+	sort.Strings(values)
+	return values, len(values) == len(zb.Zoom)
+}
+
+// Filterable returns the column that query parameter name filters on: an
+// enumeration or boolean attribute of the layer.
+func (l *Layer) Filterable(name string) (Column, bool) {
+	c, ok := l.Column(name)
+	if !ok || !c.Tile || (c.Type != Enum && c.Type != Bool) {
+		return Column{}, false
+	}
+	return c, true
+}
+
+// Attribution is the data credit shown by clients.
+const Attribution = "OneMap · city fire-safety and emergency data"
 
 // Column returns the named column and whether the layer has it.
 func (l *Layer) Column(name string) (Column, bool) {
@@ -124,27 +168,28 @@ var Catalogue = map[string]*Layer{
 	"towns": {
 		ID: "towns", Title: "Towns and streets", TitleZH: "镇街", Table: "towns",
 		Description: "Towns and sub-districts (镇街), the first level of the grid hierarchy.",
-		Geometry:    MultiPolygon, MinZoom: 0, MaxZoom: 22,
+		Geometry:    MultiPolygon, MinZoom: 0, MaxZoom: 22, CacheMaxAge: 3600,
 		Columns: append(areaColumns(Column{}),
 			Column{Name: "class", Type: Enum, Enum: TownClasses, Tile: true, Description: "workload class A/B/C"}),
 	},
 	"communities": {
 		ID: "communities", Title: "Villages and communities", TitleZH: "村社", Table: "communities",
 		Description: "Villages and urban communities (村社), the second level of the grid hierarchy.",
-		Geometry:    MultiPolygon, MinZoom: 8, MaxZoom: 22,
+		Geometry:    MultiPolygon, MinZoom: 8, MaxZoom: 22, CacheMaxAge: 3600,
 		Columns: append(areaColumns(Column{Name: "town_id", Type: Ref, RefLayer: "towns", Property: "town", Required: true, Tile: true, Description: "id of the town"}),
 			Column{Name: "kind", Type: Enum, Enum: CommunityKinds, Tile: true, Description: "village or urban community"}),
 	},
 	"grid_cells": {
 		ID: "grid_cells", Title: "Grid cells", TitleZH: "网格", Table: "grid_cells",
 		Description: "Grid cells (网格), the unit one grid worker covers.",
-		Geometry:    MultiPolygon, MinZoom: 11, MaxZoom: 22,
+		Geometry:    MultiPolygon, MinZoom: 11, MaxZoom: 22, CacheMaxAge: 3600,
 		Columns: areaColumns(Column{Name: "community_id", Type: Ref, RefLayer: "communities", Property: "community", Required: true, Tile: true, Description: "id of the community"}),
 	},
 	"premises": {
 		ID: "premises", Title: "Premises", TitleZH: "场所", Table: "premises",
 		Description: "Risk sources: rental housing, small and micro enterprises and other places.",
 		Geometry:    Point, MinZoom: 10, MaxZoom: 22, GridCell: true,
+		ClusterBelow: 15, ClusterBy: []string{"kind", "tag"}, CacheMaxAge: 300,
 		Columns: []Column{
 			{Name: "kind", Type: Enum, Enum: PremiseKinds, Required: true, Tile: true, Description: "kind of premise"},
 			{Name: "name", Type: Text, Tile: true, Description: "name"},
@@ -159,6 +204,7 @@ var Catalogue = map[string]*Layer{
 		ID: "hydrants", Title: "Fire hydrants", TitleZH: "消火栓", Table: "hydrants",
 		Description: "Municipal fire hydrants.",
 		Geometry:    Point, MinZoom: 11, MaxZoom: 22, GridCell: true,
+		ClusterBelow: 13, ClusterBy: []string{"status"}, CacheMaxAge: 60,
 		Columns: []Column{
 			{Name: "kind", Type: Enum, Enum: HydrantKinds, Tile: true, Description: "above-ground, underground or wall hydrant"},
 			{Name: "status", Type: Enum, Enum: HydrantStatuses, Required: true, Tile: true, Description: "in_service, faulty or out_of_service"},
@@ -168,7 +214,7 @@ var Catalogue = map[string]*Layer{
 	"shelters": {
 		ID: "shelters", Title: "Emergency shelters", TitleZH: "避灾安置场所", Table: "shelters",
 		Description: "Emergency shelters with their capacity.",
-		Geometry:    Point, MinZoom: 8, MaxZoom: 22, GridCell: true,
+		Geometry:    Point, MinZoom: 8, MaxZoom: 22, GridCell: true, CacheMaxAge: 300,
 		Columns: []Column{
 			{Name: "name", Type: Text, Tile: true, Description: "name"},
 			{Name: "level", Type: Enum, Enum: ShelterLevels, Required: true, Tile: true, Description: "county, township or village shelter"},
@@ -180,7 +226,7 @@ var Catalogue = map[string]*Layer{
 	"fire_stations": {
 		ID: "fire_stations", Title: "Fire stations", TitleZH: "消防站", Table: "fire_stations",
 		Description: "Fire stations and teams.",
-		Geometry:    Point, MinZoom: 6, MaxZoom: 22, GridCell: true,
+		Geometry:    Point, MinZoom: 6, MaxZoom: 22, GridCell: true, CacheMaxAge: 300,
 		Columns: []Column{
 			{Name: "name", Type: Text, Tile: true, Description: "name"},
 			{Name: "kind", Type: Enum, Enum: StationKinds, Required: true, Tile: true, Description: "full_time, volunteer, forest or micro station"},
@@ -192,6 +238,7 @@ var Catalogue = map[string]*Layer{
 		ID: "hazards", Title: "Hazards", TitleZH: "隐患", Table: "hazards",
 		Description: "Fire hazards found in inspections, through rectification to closure.",
 		Geometry:    Point, MinZoom: 12, MaxZoom: 22, GridCell: true,
+		ClusterBelow: 15, ClusterBy: []string{"category", "status"}, TimeColumn: "reported_at", CacheMaxAge: 60,
 		Columns: []Column{
 			{Name: "premise_id", Type: Ref, RefLayer: "premises", Property: "premise", Tile: true, Description: "id of the premise"},
 			{Name: "category", Type: Enum, Enum: HazardCategories, Required: true, Tile: true, Description: "hazard category"},
@@ -207,6 +254,7 @@ var Catalogue = map[string]*Layer{
 		ID: "inspections", Title: "Inspections", TitleZH: "检查记录", Table: "inspections",
 		Description: "Visits of grid workers and inspectors to premises.",
 		Geometry:    Point, MinZoom: 13, MaxZoom: 22, GridCell: true,
+		ClusterBelow: 16, ClusterBy: []string{"result"}, TimeColumn: "inspected_at", CacheMaxAge: 60,
 		Columns: []Column{
 			{Name: "premise_id", Type: Ref, RefLayer: "premises", Property: "premise", Tile: true, Description: "id of the premise"},
 			{Name: "inspected_at", Type: Timestamp, Required: true, Tile: true, Description: "time of the visit"},
@@ -218,7 +266,8 @@ var Catalogue = map[string]*Layer{
 	"roads": {
 		ID: "roads", Title: "Roads", TitleZH: "道路", Table: "roads",
 		Description: "Road centrelines, a routable network (source/target nodes).",
-		Geometry:    LineString, MinZoom: 8, MaxZoom: 22,
+		Geometry:    LineString, MinZoom: 8, MaxZoom: 22, CacheMaxAge: 3600,
+		ZoomBy: &ZoomBy{Column: "class", Zoom: map[string]int{"arterial": 8, "secondary": 11, "local": 13}},
 		Columns: []Column{
 			{Name: "name", Type: Text, Tile: true, Description: "name"},
 			{Name: "class", Type: Enum, Enum: RoadClasses, Required: true, Tile: true, Description: "arterial, secondary or local"},

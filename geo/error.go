@@ -7,12 +7,14 @@ import (
 
 // Error codes name the kind of failure; the HTTP layer maps each to one status.
 const (
-	EInvalid     = "invalid"     // the caller's input is wrong (400)
-	ENotFound    = "not_found"   // the thing asked for does not exist (404)
-	EConflict    = "conflict"    // the request clashes with the current state (409)
-	EUnavailable = "unavailable" // a dependency (the database) is down (503)
-	ETimeout     = "timeout"     // a dependency was too slow (504)
-	EInternal    = "internal"    // a bug or an unexpected failure (500)
+	EInvalid      = "invalid"      // the caller's input is wrong (400)
+	ENotFound     = "not_found"    // the thing asked for does not exist (404)
+	EConflict     = "conflict"     // the request clashes with the current state (409)
+	EUnauthorized = "unauthorized" // credentials are missing or wrong (401)
+	EForbidden    = "forbidden"    // the action is not allowed here (403)
+	EUnavailable  = "unavailable"  // a dependency (the database) is down (503)
+	ETimeout      = "timeout"      // a dependency was too slow (504)
+	EInternal     = "internal"     // a bug or an unexpected failure (500)
 )
 
 // Error is a failure a user can act on: Code says what kind, Message says what

@@ -32,6 +32,9 @@ type Config struct {
 	LogLevel         string
 	LogFormat        string
 	ShutdownTimeout  time.Duration
+	TileCacheMB      int
+	TileFeatureCap   int
+	TileTimeout      time.Duration
 
 	envErr error // a malformed ONEMAP_* number or duration
 }
@@ -62,6 +65,9 @@ func (c *Config) settings() []setting {
 		{"log-level", "ONEMAP_LOG_LEVEL", "info", "debug, info, warn or error", false, &c.LogLevel},
 		{"log-format", "ONEMAP_LOG_FORMAT", "text", "text or json", false, &c.LogFormat},
 		{"shutdown-timeout", "ONEMAP_SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish on shutdown", false, &c.ShutdownTimeout},
+		{"tile-cache-mb", "ONEMAP_TILE_CACHE_MB", "256", "memory for cached tiles, MiB (0 disables the cache)", false, &c.TileCacheMB},
+		{"tile-feature-cap", "ONEMAP_TILE_FEATURE_CAP", "20000", "most features (or clusters) of one layer in one tile; more is truncated and signalled", false, &c.TileFeatureCap},
+		{"tile-timeout", "ONEMAP_TILE_TIMEOUT", "10s", "longest a tile's query may run (then 504)", false, &c.TileTimeout},
 	}
 }
 
@@ -122,6 +128,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DBPort < 0 || c.DBPort > 65535 {
 		return fmt.Errorf("ONEMAP_DB_PORT / --db-port %d: want 0 to 65535", c.DBPort)
+	}
+	if c.TileCacheMB < 0 {
+		return fmt.Errorf("ONEMAP_TILE_CACHE_MB / --tile-cache-mb %d: want 0 or more", c.TileCacheMB)
+	}
+	if c.TileFeatureCap < 1 {
+		return fmt.Errorf("ONEMAP_TILE_FEATURE_CAP / --tile-feature-cap %d: want at least 1", c.TileFeatureCap)
 	}
 	if c.DBMaxConns < 1 {
 		return fmt.Errorf("ONEMAP_DB_MAX_CONNS / --db-max-conns %d: want at least 1", c.DBMaxConns)

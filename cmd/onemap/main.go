@@ -124,6 +124,9 @@ func serveCommand(cfg *Config) *cobra.Command {
 // serve runs the HTTP server until ctx is cancelled, then drains it.
 func serve(ctx context.Context, cfg *Config, db *postgis.DB, log *slog.Logger) error {
 	e := newServer(cfg, db, log)
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
+	go e.watchChanges(watchCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- e.Start(cfg.Addr) }()
 	log.Info("serving", "addr", cfg.Addr, "url", "http://localhost"+portOf(cfg.Addr)+"/")

@@ -11,20 +11,26 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/onemap-city/onemap/frontend"
 	"github.com/onemap-city/onemap/geo"
 	"github.com/onemap-city/onemap/sql/postgis"
+	"github.com/onemap-city/onemap/tiles"
 )
 
 // statusOf is the one table from error codes to HTTP statuses.
 var statusOf = map[string]int{
-	geo.EInvalid:     http.StatusBadRequest,
-	geo.ENotFound:    http.StatusNotFound,
-	geo.EConflict:    http.StatusConflict,
-	geo.EUnavailable: http.StatusServiceUnavailable,
-	geo.ETimeout:     http.StatusGatewayTimeout,
-	geo.EInternal:    http.StatusInternalServerError,
+	geo.EInvalid:      http.StatusBadRequest,
+	geo.ENotFound:     http.StatusNotFound,
+	geo.EConflict:     http.StatusConflict,
+	geo.EUnauthorized: http.StatusUnauthorized,
+	geo.EForbidden:    http.StatusForbidden,
+	geo.EUnavailable:  http.StatusServiceUnavailable,
+	geo.ETimeout:      http.StatusGatewayTimeout,
+	geo.EInternal:     http.StatusInternalServerError,
 }
 
 // errorBody is every error response: what went wrong, where, and for a 5xx
@@ -35,8 +41,23 @@ type errorBody struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
+// app is the wired service: the HTTP server and the capabilities behind it.
+type app struct {
+	*echo.Echo
+	tiles *tiles.Service
+	db    *postgis.DB
+	log   *slog.Logger
+}
+
+// watchChanges keeps the caches in step with the data until ctx is done:
+// every write to a layer (from any client, import or psql session) drops
+// that layer's cached tiles.
+func (a *app) watchChanges(ctx context.Context) {
+	a.db.ListenLayerChanges(ctx, a.log, a.tiles.Invalidate, a.tiles.InvalidateAll)
+}
+
 // newServer builds the HTTP server: middleware, the error handler and routes.
-func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *echo.Echo {
+func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
@@ -63,6 +84,17 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *echo.Echo {
 	}))
 	e.Use(middleware.BodyLimit("20M"))
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		postgis.NewPoolCollector(db))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+
+	ts := tiles.NewService(db, tiles.Config{
+		CacheBytes: int64(cfg.TileCacheMB) << 20, FeatureCap: cfg.TileFeatureCap, TileTimeout: cfg.TileTimeout,
+	}, tiles.NewMetrics(reg))
+	th := &tiles.Handler{Service: ts, Extents: db, PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken}
+	th.Register(e)
+
 	h := &basics{db: db, log: log}
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
@@ -71,7 +103,7 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *echo.Echo {
 
 	static, _ := fs.Sub(frontend.FS, ".")
 	e.GET("/*", echo.WrapHandler(http.FileServer(http.FS(static))))
-	return e
+	return &app{Echo: e, tiles: ts, db: db, log: log}
 }
 
 // errorHandler writes every error as JSON {"error", "detail"} with the status

@@ -25,7 +25,8 @@ import (
 func TestMain(m *testing.M) { postgistest.Main(m) }
 
 func testConfig() *Config {
-	return &Config{CORSOrigins: "*", StatementTimeout: 5 * time.Second, ShutdownTimeout: time.Second}
+	return &Config{CORSOrigins: "*", StatementTimeout: 5 * time.Second, ShutdownTimeout: time.Second,
+		TileCacheMB: 64, TileFeatureCap: 20000, TileTimeout: 5 * time.Second}
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -48,7 +49,7 @@ func do(t *testing.T, e *echo.Echo, method, target string, header map[string]str
 }
 
 func TestServiceEndpoints(t *testing.T) {
-	e := newServer(testConfig(), postgistest.DB(t), quiet)
+	e := newServer(testConfig(), postgistest.DB(t), quiet).Echo
 	cases := []struct {
 		target string
 		status int
@@ -86,7 +87,7 @@ func TestServiceEndpoints(t *testing.T) {
 }
 
 func TestCORSPreflight(t *testing.T) {
-	e := newServer(testConfig(), postgistest.DB(t), quiet)
+	e := newServer(testConfig(), postgistest.DB(t), quiet).Echo
 	rec, _ := do(t, e, http.MethodOptions, "/api/v1/version", map[string]string{
 		"Origin": "https://gis.example.org", "Access-Control-Request-Method": "GET",
 	})
@@ -164,7 +165,7 @@ func TestDatabaseDownAndBack(t *testing.T) {
 	if err := db.Migrate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	e := newServer(testConfig(), db, quiet)
+	e := newServer(testConfig(), db, quiet).Echo
 	check := func(when string, status int) {
 		t.Helper()
 		for _, target := range []string{"/readyz", "/api/v1/version", "/api/v1/layers"} {

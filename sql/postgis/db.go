@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,6 +29,9 @@ import (
 // DB is the connection pool to one OneMap database.
 type DB struct {
 	*pgxpool.Pool
+
+	extentsMu sync.Mutex
+	extents   map[string]cachedExtent // by table
 }
 
 // PoolConfig tunes the pool; zero values take pgx's defaults.

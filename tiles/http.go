@@ -1,0 +1,389 @@
+package tiles
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/onemap-city/onemap/geo"
+)
+
+// MediaType is the content type of Mapbox Vector Tiles.
+const MediaType = "application/vnd.mapbox-vector-tile"
+
+// Extents gives the bounds (minLon, minLat, maxLon, maxLat) of a layer's
+// data, nil when it has none. *postgis.DB satisfies it.
+type Extents interface {
+	Extent(ctx context.Context, table string) (*[4]float64, error)
+}
+
+// Handler serves tiles, TileJSON and the catalogue over HTTP.
+type Handler struct {
+	Service    *Service
+	Extents    Extents
+	PublicURL  string // base of absolute URLs; empty: from the request
+	AdminToken string // bearer token for purge; empty: purge disabled
+}
+
+// Register adds the tile routes to e.
+func (h *Handler) Register(e *echo.Echo) {
+	get := []string{http.MethodGet, http.MethodHead}
+	e.Match(get, "/tiles", h.catalogue)
+	e.Match(get, "/tiles/:name", h.tileJSON)
+	e.Match(get, "/tiles/:layers/:z/:x/:file", h.tile)
+	e.POST("/admin/tiles/purge", h.purge)
+}
+
+// tile answers GET /tiles/{layers}/{z}/{x}/{y}.mvt (or .pbf).
+func (h *Handler) tile(c echo.Context) error {
+	layers, err := ParseLayers(c.Param("layers"))
+	if err != nil {
+		return err
+	}
+	file := c.Param("file")
+	y, ext, ok := strings.Cut(file, ".")
+	if !ok || (ext != "mvt" && ext != "pbf") {
+		return geo.Invalid("y", "tile name %q: want {y}.mvt or {y}.pbf", file)
+	}
+	addr, err := geo.ParseTileAddr(c.Param("z"), c.Param("x"), y)
+	if err != nil {
+		return err
+	}
+	filters, err := ParseFilters(layers, c.QueryParams())
+	if err != nil {
+		return err
+	}
+	t, err := h.Service.Tile(c.Request().Context(), Request{Layers: layers, Addr: addr, Filters: filters})
+	if err != nil {
+		return err
+	}
+	return writeTile(c, t, maxAge(layers))
+}
+
+// maxAge is the shortest Cache-Control max-age of the layers.
+func maxAge(layers []*geo.Layer) int {
+	age := -1
+	for _, l := range layers {
+		if age < 0 || l.CacheMaxAge < age {
+			age = l.CacheMaxAge
+		}
+	}
+	return max(age, 0)
+}
+
+// writeTile sends t in the encoding the client accepts, honouring If-None-Match.
+func writeTile(c echo.Context, t *Tile, age int) error {
+	hdr := c.Response().Header()
+	hdr.Set("Vary", "Accept-Encoding")
+	hdr.Set("Cache-Control", "public, max-age="+strconv.Itoa(age))
+	if len(t.Truncated) > 0 {
+		hdr.Set("X-Tile-Truncated", strings.Join(t.Truncated, ","))
+	}
+	gz := len(t.Gzip) > 0 && acceptsGzip(c.Request().Header.Values("Accept-Encoding"))
+	etag := t.ETag
+	if gz {
+		// Each encoding is its own representation with its own strong validator.
+		etag = strings.TrimSuffix(t.ETag, `"`) + `-gz"`
+	}
+	hdr.Set("ETag", etag)
+	if inm := c.Request().Header.Get("If-None-Match"); inm != "" && etagMatches(inm, etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	if len(t.Identity) == 0 {
+		return c.NoContent(http.StatusNoContent)
+	}
+	body := t.Identity
+	if gz {
+		hdr.Set("Content-Encoding", "gzip")
+		body = t.Gzip
+	}
+	return c.Blob(http.StatusOK, MediaType, body)
+}
+
+// acceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip is used when it
+// is listed with q > 0, or "*" is, and gzip is not refused with q=0.
+func acceptsGzip(values []string) bool {
+	gzipQ, starQ := -1.0, -1.0
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			q := 1.0
+			for _, p := range strings.Split(params, ";") {
+				k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+					if f, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+						q = f
+					} else {
+						q = 0
+					}
+				}
+			}
+			switch strings.ToLower(strings.TrimSpace(coding)) {
+			case "gzip", "x-gzip":
+				gzipQ = q
+			case "*":
+				starQ = q
+			}
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
+}
+
+// etagMatches is the weak comparison of If-None-Match (RFC 9110 §13.1.2).
+func etagMatches(header, etag string) bool {
+	want := strings.TrimPrefix(etag, "W/")
+	for _, tag := range strings.Split(header, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" || strings.TrimPrefix(tag, "W/") == want {
+			return true
+		}
+	}
+	return false
+}
+
+// baseURL is the public root of the service, for absolute URLs.
+func (h *Handler) baseURL(c echo.Context) string {
+	if h.PublicURL != "" {
+		return strings.TrimSuffix(h.PublicURL, "/")
+	}
+	r := c.Request()
+	scheme := c.Scheme()
+	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
+		scheme = strings.TrimSpace(strings.Split(p, ",")[0])
+	}
+	host := r.Host
+	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
+		host = strings.TrimSpace(strings.Split(fh, ",")[0])
+	}
+	return scheme + "://" + host
+}
+
+// catalogueEntry describes one layer in GET /tiles.
+type catalogueEntry struct {
+	ID           string              `json:"id"`
+	Title        string              `json:"title"`
+	TitleZH      string              `json:"title_zh"`
+	Description  string              `json:"description"`
+	GeometryType string              `json:"geometry_type"`
+	MinZoom      int                 `json:"minzoom"`
+	MaxZoom      int                 `json:"maxzoom"`
+	ClusterBelow int                 `json:"cluster_below_zoom,omitempty"`
+	Fields       map[string]string   `json:"fields"`
+	Filters      map[string][]string `json:"filters"`
+	TileJSON     string              `json:"tilejson"`
+	Tiles        string              `json:"tiles"`
+}
+
+func (h *Handler) catalogue(c echo.Context) error {
+	base := h.baseURL(c)
+	var out []catalogueEntry
+	for _, id := range geo.LayerIDs() {
+		l := geo.Catalogue[id]
+		out = append(out, catalogueEntry{
+			ID: l.ID, Title: l.Title, TitleZH: l.TitleZH, Description: l.Description,
+			GeometryType: string(l.Geometry), MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ClusterBelow: l.ClusterBelow,
+			Fields: Fields(l), Filters: FilterValues(l),
+			TileJSON: base + "/tiles/" + l.ID + ".json",
+			Tiles:    base + "/tiles/" + l.ID + "/{z}/{x}/{y}.mvt",
+		})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"layers": out})
+}
+
+// Fields returns the attributes a layer's tiles carry, name → description,
+// including those of its clusters.
+func Fields(l *geo.Layer) map[string]string {
+	f := map[string]string{}
+	for _, c := range l.Columns {
+		if c.Tile {
+			f[c.Name] = c.Description
+		}
+	}
+	if l.ClusterBelow > 0 {
+		below := " (clusters, below zoom " + strconv.Itoa(l.ClusterBelow) + ")"
+		f["count"] = "number of features in the cluster" + below
+		f["cluster"] = "true for a cluster" + below
+		f["bbox"] = "minLon,minLat,maxLon,maxLat of the cluster's features" + below
+	}
+	return f
+}
+
+// FilterValues lists the filter parameters of a layer and their values.
+func FilterValues(l *geo.Layer) map[string][]string {
+	out := map[string][]string{}
+	for _, c := range l.Columns {
+		if fc, ok := l.Filterable(c.Name); ok {
+			if fc.Type == geo.Bool {
+				out[c.Name] = []string{"true", "false"}
+			} else {
+				out[c.Name] = fc.Enum
+			}
+		}
+	}
+	if l.TimeColumn != "" {
+		out["since"] = []string{"date or RFC 3339 time, inclusive, on " + l.TimeColumn}
+		out["until"] = []string{"date or RFC 3339 time, exclusive, on " + l.TimeColumn}
+	}
+	return out
+}
+
+// TileJSON is a TileJSON 3.0.0 document.
+type TileJSON struct {
+	TileJSON     string        `json:"tilejson"`
+	Name         string        `json:"name"`
+	Description  string        `json:"description"`
+	Version      string        `json:"version"`
+	Attribution  string        `json:"attribution"`
+	Scheme       string        `json:"scheme"`
+	Tiles        []string      `json:"tiles"`
+	MinZoom      int           `json:"minzoom"`
+	MaxZoom      int           `json:"maxzoom"`
+	Bounds       [4]float64    `json:"bounds"`
+	Center       [3]float64    `json:"center"`
+	VectorLayers []VectorLayer `json:"vector_layers"`
+}
+
+// VectorLayer describes one layer of the tiles in TileJSON.
+type VectorLayer struct {
+	ID          string            `json:"id"`
+	Description string            `json:"description"`
+	MinZoom     int               `json:"minzoom"`
+	MaxZoom     int               `json:"maxzoom"`
+	Fields      map[string]string `json:"fields"`
+}
+
+// tileJSON answers GET /tiles/{layers}.json.
+func (h *Handler) tileJSON(c echo.Context) error {
+	name := c.Param("name")
+	ids, ok := strings.CutSuffix(name, ".json")
+	if !ok {
+		return geo.Errorf(geo.ENotFound, "no such resource /tiles/%s: want /tiles/{layers}.json or /tiles/{layers}/{z}/{x}/{y}.mvt", name)
+	}
+	layers, err := ParseLayers(ids)
+	if err != nil {
+		return err
+	}
+	filters, err := ParseFilters(layers, c.QueryParams())
+	if err != nil {
+		return err
+	}
+	tj := TileJSON{
+		TileJSON: "3.0.0", Name: ids, Version: "1.0.0", Attribution: geo.Attribution, Scheme: "xyz",
+		MinZoom: geo.MaxZoom, MaxZoom: 0,
+	}
+	var titles []string
+	var bounds *[4]float64
+	for _, l := range layers {
+		titles = append(titles, l.Title)
+		tj.MinZoom = min(tj.MinZoom, l.MinZoom)
+		tj.MaxZoom = max(tj.MaxZoom, l.MaxZoom)
+		tj.VectorLayers = append(tj.VectorLayers, VectorLayer{
+			ID: l.ID, Description: l.Description, MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, Fields: Fields(l),
+		})
+		b, err := h.Extents.Extent(c.Request().Context(), l.Table)
+		if err != nil {
+			return err
+		}
+		bounds = union(bounds, b)
+	}
+	tj.Description = strings.Join(titles, ", ")
+	tj.Bounds = [4]float64{-180, -85.0511287798066, 180, 85.0511287798066}
+	if bounds != nil {
+		tj.Bounds = *bounds
+	}
+	// The centre's zoom shows the whole extent in one 512-pixel tile, but
+	// never below the first zoom with data.
+	cz := tj.MinZoom
+	if bounds != nil {
+		for z := geo.MaxZoom; z >= 0; z-- {
+			minX, minY, maxX, maxY := geo.TileRange(z, *bounds)
+			if maxX-minX <= 1 && maxY-minY <= 1 {
+				cz = max(z, tj.MinZoom)
+				break
+			}
+		}
+	}
+	tj.Center = [3]float64{(tj.Bounds[0] + tj.Bounds[2]) / 2, (tj.Bounds[1] + tj.Bounds[3]) / 2, float64(cz)}
+	u := h.baseURL(c) + "/tiles/" + url.PathEscape(ids) + "/{z}/{x}/{y}.mvt"
+	if q := filterQuery(filters); q != "" {
+		u += "?" + q
+	}
+	tj.Tiles = []string{u}
+	c.Response().Header().Set("Cache-Control", "public, max-age=60")
+	return c.JSON(http.StatusOK, tj)
+}
+
+// filterQuery writes filters back as a query string, in canonical order.
+func filterQuery(fs Filters) string {
+	v := url.Values{}
+	for _, f := range fs {
+		v.Set(f.Param, strings.Join(f.Values, ","))
+	}
+	return v.Encode()
+}
+
+func union(a, b *[4]float64) *[4]float64 {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	return &[4]float64{min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])}
+}
+
+// purge answers POST /admin/tiles/purge?layer=..&bbox=..: it drops cached
+// tiles of a layer (all layers without one) within a bbox (everywhere
+// without one). It needs the admin bearer token.
+func (h *Handler) purge(c echo.Context) error {
+	if h.AdminToken == "" {
+		return &geo.Error{Code: geo.EForbidden, Message: "admin endpoints are disabled: set ONEMAP_ADMIN_TOKEN to enable them"}
+	}
+	auth := c.Request().Header.Get("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(h.AdminToken)) != 1 {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="onemap admin"`)
+		return &geo.Error{Code: geo.EUnauthorized, Message: "a valid admin token is required", Detail: "Authorization"}
+	}
+	layer := c.QueryParam("layer")
+	if layer != "" {
+		if _, err := geo.LookupLayer(layer); err != nil {
+			return geo.Invalid("layer", "unknown layer %q", layer)
+		}
+	}
+	for p := range c.QueryParams() {
+		if p != "layer" && p != "bbox" {
+			return geo.Invalid(p, "unknown parameter %q: purge takes layer and bbox", p)
+		}
+	}
+	var bbox *[4]float64
+	if s := c.QueryParam("bbox"); s != "" {
+		b, err := geo.ParseBBox(s)
+		if err != nil {
+			return err
+		}
+		bbox = &b
+	}
+	n := 0
+	if h.Service.Cache() != nil {
+		n = h.Service.Cache().Purge(layer, bbox)
+	}
+	if bbox == nil {
+		// Without a bbox the whole layer's data is suspect: move it to a new
+		// generation so that tiles being made now are not kept either.
+		if layer == "" {
+			h.Service.InvalidateAll()
+		} else {
+			h.Service.Invalidate(layer)
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"purged": n, "layer": layer, "bbox": bbox})
+}

@@ -1,0 +1,187 @@
+package tiles
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/onemap-city/onemap/geo"
+	tilesql "github.com/onemap-city/onemap/sql/tiles"
+)
+
+// Encoding parameters of every tile (MVT 2.1).
+const (
+	Extent = 4096
+	// Buffer is the margin around a tile, in tile units, that features are
+	// kept in so that symbols and lines join across tile edges (64 px of 4096).
+	Buffer = 64
+	// clusterCells is the cluster grid, cells per tile side.
+	clusterCells = 16
+)
+
+var (
+	featuresTemplate = mustTemplate("features.sql")
+	clustersTemplate = mustTemplate("clusters.sql")
+)
+
+func mustTemplate(name string) string {
+	b, err := tilesql.FS.ReadFile(name)
+	if err != nil {
+		panic("tiles: missing embedded SQL " + name) // caught by any test; never at run time
+	}
+	return string(b)
+}
+
+// Query is one tile's SQL statement and its arguments. The statement returns,
+// for each layer in order, the layer's MVT bytes and whether it was truncated.
+type Query struct {
+	SQL  string
+	Args []any
+}
+
+// BuildQuery builds the single statement that makes every layer of r's tile
+// in one round trip. Layers outside their zoom range are left out; it
+// returns the layers it kept in the statement's column order. featureCap
+// bounds the features (or clusters) of each layer.
+func BuildQuery(r Request, featureCap int) (Query, []*geo.Layer) {
+	args := []any{r.Addr.Z, r.Addr.X, r.Addr.Y}
+	var parts []string
+	var kept []*geo.Layer
+	for _, l := range r.Layers {
+		if r.Addr.Z < l.MinZoom || r.Addr.Z > l.MaxZoom {
+			continue
+		}
+		var where string
+		where, args = filterSQL(l, r.Addr.Z, r.Filters, args)
+		parts = append(parts, layerSQL(l, r.Addr.Z, where, featureCap))
+		kept = append(kept, l)
+	}
+	if len(parts) == 0 {
+		return Query{}, nil
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i := range parts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "l%d.*", i)
+	}
+	b.WriteString("\nFROM ")
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteString("\nCROSS JOIN ")
+		}
+		fmt.Fprintf(&b, "(%s) l%d", p, i)
+	}
+	return Query{SQL: b.String(), Args: args}, kept
+}
+
+// Clustered reports whether layer l is served as clusters at zoom z.
+func Clustered(l *geo.Layer, z int) bool {
+	return l.Geometry == geo.Point && z < l.ClusterBelow
+}
+
+func layerSQL(l *geo.Layer, z int, where string, featureCap int) string {
+	tmpl := featuresTemplate
+	var attrs, dominant strings.Builder
+	if Clustered(l, z) {
+		tmpl = clustersTemplate
+		for _, c := range l.ClusterBy {
+			col := pgx.Identifier{c}.Sanitize()
+			fmt.Fprintf(&dominant, ", mode() WITHIN GROUP (ORDER BY t.%s) AS %s", col, col)
+		}
+	} else {
+		for _, c := range l.Columns {
+			if c.Tile {
+				fmt.Fprintf(&attrs, ", %s AS %s", attributeSQL(c), pgx.Identifier{c.Name}.Sanitize())
+			}
+		}
+	}
+	geom := "t.geom_3857"
+	if l.Geometry != geo.Point {
+		// Half a pixel of a 512-pixel tile: invisible, and it keeps low-zoom
+		// tiles of detailed lines and polygons small.
+		geom = "ST_Simplify(t.geom_3857, 40075016.68557849 / (1::bigint << $1) / 1024, true)"
+	}
+	return strings.NewReplacer(
+		"{{layer}}", quoteLiteral(l.ID),
+		"{{table}}", pgx.Identifier{l.Table}.Sanitize(),
+		"{{geom}}", geom,
+		"{{attributes}}", attrs.String(),
+		"{{dominant}}", dominant.String(),
+		"{{where}}", where,
+		"{{buffer}}", strconv.Itoa(Buffer),
+		"{{extent}}", strconv.Itoa(Extent),
+		"{{cap}}", strconv.Itoa(featureCap),
+		"{{cells}}", strconv.Itoa(clusterCells),
+	).Replace(tmpl)
+}
+
+// attributeSQL is how a column is written into a tile: times as ISO 8601
+// text in the city's clock, everything else as it is stored.
+func attributeSQL(c geo.Column) string {
+	col := "t." + pgx.Identifier{c.Name}.Sanitize()
+	switch c.Type {
+	case geo.Timestamp:
+		return fmt.Sprintf(`to_char(%s AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS"+08:00"')`, col)
+	case geo.Date:
+		return fmt.Sprintf(`to_char(%s, 'YYYY-MM-DD')`, col)
+	}
+	return col
+}
+
+// filterSQL returns the AND-ed conditions of the filters that apply to l, and
+// args with their values appended.
+func filterSQL(l *geo.Layer, z int, fs Filters, args []any) (string, []any) {
+	var b strings.Builder
+	for _, f := range fs {
+		switch f.Param {
+		case "since", "until":
+			if l.TimeColumn == "" {
+				continue
+			}
+			t, _ := time.Parse(time.RFC3339, f.Values[0])
+			args = append(args, t)
+			op := ">="
+			if f.Param == "until" {
+				op = "<"
+			}
+			fmt.Fprintf(&b, " AND t.%s %s $%d", pgx.Identifier{l.TimeColumn}.Sanitize(), op, len(args))
+			continue
+		}
+		c, ok := l.Filterable(f.Param)
+		if !ok {
+			continue
+		}
+		col := pgx.Identifier{c.Name}.Sanitize()
+		if c.Type == geo.Bool {
+			// Both values asked for is no filter at all.
+			if len(f.Values) == 1 {
+				args = append(args, f.Values[0] == "true")
+				fmt.Fprintf(&b, " AND t.%s = $%d", col, len(args))
+			}
+			continue
+		}
+		args = append(args, f.Values)
+		fmt.Fprintf(&b, " AND t.%s = ANY($%d::text[])", col, len(args))
+	}
+	if zb := l.ZoomBy; zb != nil {
+		if values, all := zb.ValuesAt(z); !all {
+			args = append(args, values)
+			fmt.Fprintf(&b, " AND t.%s = ANY($%d::text[])", pgx.Identifier{zb.Column}.Sanitize(), len(args))
+		}
+	}
+	return b.String(), args
+}
+
+// quoteLiteral quotes a catalogue string as an SQL literal.
+func quoteLiteral(s string) string {
+	if s == "" || strings.ContainsAny(s, "'\\\x00") {
+		panic("tiles: catalogue id " + strconv.Quote(s) + " cannot be an MVT layer name")
+	}
+	return "'" + s + "'"
+}

@@ -1,0 +1,238 @@
+package tiles
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/onemap-city/onemap/geo"
+)
+
+// Database runs a tile's statement. *postgis.DB satisfies it.
+type Database interface {
+	// ScanRow runs sql with args and scans its one row into dest. Failures
+	// are geo errors where they can be classified (EUnavailable, ETimeout).
+	ScanRow(ctx context.Context, sql string, args []any, dest ...any) error
+}
+
+// Config tunes a Service.
+type Config struct {
+	CacheBytes  int64         // cache budget; 0 disables the cache
+	FeatureCap  int           // most features (or clusters) per layer per tile
+	TileTimeout time.Duration // longest a tile's query may run (then ETimeout)
+}
+
+// DefaultConfig is what a Service uses for zero fields.
+var DefaultConfig = Config{CacheBytes: 256 << 20, FeatureCap: 20000, TileTimeout: 10 * time.Second}
+
+// Service makes tiles: from the cache when it can, else with one coalesced
+// query per distinct tile.
+type Service struct {
+	db      Database
+	cfg     Config
+	cache   *Cache
+	flights singleflight.Group
+	metrics *Metrics
+
+	mu          sync.RWMutex
+	generations map[string]uint64 // bumped when a layer's data changes
+}
+
+// NewService returns a tile service over db. metrics may be nil.
+func NewService(db Database, cfg Config, metrics *Metrics) *Service {
+	if cfg.FeatureCap <= 0 {
+		cfg.FeatureCap = DefaultConfig.FeatureCap
+	}
+	if cfg.TileTimeout <= 0 {
+		cfg.TileTimeout = DefaultConfig.TileTimeout
+	}
+	if metrics == nil {
+		metrics = NewMetrics(nil)
+	}
+	s := &Service{db: db, cfg: cfg, metrics: metrics, generations: map[string]uint64{}}
+	if cfg.CacheBytes > 0 {
+		s.cache = NewCache(cfg.CacheBytes)
+	}
+	return s
+}
+
+// Cache returns the service's tile cache (nil when disabled).
+func (s *Service) Cache() *Cache { return s.cache }
+
+// Invalidate forgets every cached tile of layer: its data changed. Tiles
+// being made from the old data when it is called are not cached under the
+// new generation, so no stale tile is served after it returns.
+func (s *Service) Invalidate(layer string) {
+	s.mu.Lock()
+	s.generations[layer]++
+	s.mu.Unlock()
+	if s.cache != nil {
+		s.cache.Purge(layer, nil)
+	}
+}
+
+// InvalidateAll forgets every cached tile, for when changes may have been
+// missed (the change feed was interrupted).
+func (s *Service) InvalidateAll() {
+	s.mu.Lock()
+	for _, id := range geo.LayerIDs() {
+		s.generations[id]++
+	}
+	s.mu.Unlock()
+	if s.cache != nil {
+		s.cache.Purge("", nil)
+	}
+}
+
+// key is the request's cache key, including the data generation of each of
+// its layers.
+func (s *Service) key(r Request) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var b bytes.Buffer
+	b.WriteString(r.Key())
+	for _, l := range r.Layers {
+		b.WriteByte('#')
+		b.WriteString(strconv.FormatUint(s.generations[l.ID], 10))
+	}
+	return b.String()
+}
+
+// Tile returns r's tile. Failures are geo errors: EInvalid for a zoom above
+// a layer's max, EUnavailable or ETimeout from the database.
+func (s *Service) Tile(ctx context.Context, r Request) (*Tile, error) {
+	if err := r.Addr.Validate(); err != nil {
+		return nil, err
+	}
+	for _, l := range r.Layers {
+		if r.Addr.Z > l.MaxZoom {
+			return nil, geo.Invalid("z", "zoom %d is above the %s layer's maximum %d", r.Addr.Z, l.ID, l.MaxZoom)
+		}
+	}
+	start := time.Now()
+	key := s.key(r)
+	if s.cache != nil {
+		if t, ok := s.cache.Get(key); ok {
+			s.metrics.observe(r, "hit", t, time.Since(start))
+			return t, nil
+		}
+	}
+	v, err, _ := s.flights.Do(key, func() (any, error) {
+		// The first caller's cancellation must not fail the others waiting
+		// on the same tile, so the query runs on its own deadline.
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.TileTimeout)
+		defer cancel()
+		t, err := s.make(qctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if s.cache != nil {
+			ids := make([]string, len(r.Layers))
+			for i, l := range r.Layers {
+				ids[i] = l.ID
+			}
+			s.cache.Set(key, ids, r.Addr, t)
+		}
+		return t, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	t := v.(*Tile)
+	s.metrics.observe(r, "miss", t, time.Since(start))
+	return t, nil
+}
+
+// make runs the tile's statement and encodes the result.
+func (s *Service) make(ctx context.Context, r Request) (*Tile, error) {
+	q, kept := BuildQuery(r, s.cfg.FeatureCap)
+	t := &Tile{}
+	if len(kept) > 0 {
+		dest := make([]any, 0, 2*len(kept))
+		mvts := make([][]byte, len(kept))
+		truncated := make([]bool, len(kept))
+		for i := range kept {
+			dest = append(dest, &mvts[i], &truncated[i])
+		}
+		if err := s.db.ScanRow(ctx, q.SQL, q.Args, dest...); err != nil {
+			if ctx.Err() == context.DeadlineExceeded {
+				return nil, &geo.Error{Code: geo.ETimeout, Message: fmt.Sprintf("tile %s took longer than %v", r.Addr, s.cfg.TileTimeout), Err: err}
+			}
+			return nil, fmt.Errorf("tiles: tile %s/%s: %w", r.LayerIDs(), r.Addr, err)
+		}
+		// An MVT tile is the concatenation of its layers' messages.
+		t.Identity = bytes.Join(mvts, nil)
+		for i, l := range kept {
+			if truncated[i] {
+				t.Truncated = append(t.Truncated, l.ID)
+			}
+		}
+	}
+	if len(t.Identity) > 0 {
+		var gz bytes.Buffer
+		// Fastest level: compressed once per cached tile, on the cold path.
+		w, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+		_, _ = w.Write(t.Identity)
+		_ = w.Close()
+		t.Gzip = gz.Bytes()
+	}
+	sum := sha256.Sum256(t.Identity)
+	t.ETag = `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+	return t, nil
+}
+
+// Metrics are the service's Prometheus metrics.
+type Metrics struct {
+	latency     *prometheus.HistogramVec
+	cache       *prometheus.CounterVec
+	size        prometheus.Histogram
+	truncations *prometheus.CounterVec
+}
+
+// NewMetrics creates the tile metrics and registers them with reg (none when nil).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "onemap_tile_duration_seconds", Help: "Time to answer a tile, by layer (or 'multi') and zoom.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"layer", "zoom"}),
+		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onemap_tile_cache_requests_total", Help: "Tile requests by cache result (hit, miss).",
+		}, []string{"result"}),
+		size: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "onemap_tile_bytes", Help: "Size of tiles made (identity encoding).",
+			Buckets: prometheus.ExponentialBuckets(256, 4, 8),
+		}),
+		truncations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onemap_tile_truncations_total", Help: "Tiles in which a layer hit the feature cap.",
+		}, []string{"layer"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.latency, m.cache, m.size, m.truncations)
+	}
+	return m
+}
+
+func (m *Metrics) observe(r Request, result string, t *Tile, took time.Duration) {
+	layer := "multi"
+	if len(r.Layers) == 1 {
+		layer = r.Layers[0].ID
+	}
+	m.latency.WithLabelValues(layer, strconv.Itoa(r.Addr.Z)).Observe(took.Seconds())
+	m.cache.WithLabelValues(result).Inc()
+	if result == "miss" {
+		m.size.Observe(float64(len(t.Identity)))
+		for _, l := range t.Truncated {
+			m.truncations.WithLabelValues(l).Inc()
+		}
+	}
+}
