@@ -87,7 +87,7 @@ func newRootCommand() *cobra.Command {
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		return cfg.Validate()
 	}
-	root.AddCommand(serveCommand(cfg), migrateCommand(cfg), demoCommand(cfg), importCommand(cfg), versionCommand())
+	root.AddCommand(serveCommand(cfg), migrateCommand(cfg), demoCommand(cfg), importCommand(cfg), tilesCommand(cfg), versionCommand())
 	return root
 }
 

@@ -6,7 +6,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -101,8 +103,7 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	e.GET("/api/v1/version", h.version)
 	e.GET("/api/v1/layers", h.layers)
 
-	static, _ := fs.Sub(frontend.FS, ".")
-	e.GET("/*", echo.WrapHandler(http.FileServer(http.FS(static))))
+	e.GET("/*", serveFrontend(frontend.FS))
 	return &app{Echo: e, tiles: ts, db: db, log: log}
 }
 
@@ -146,6 +147,21 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		_ = c.JSON(status, body)
+	}
+}
+
+// serveFrontend serves the embedded web map; a path that is not one of its
+// files is a JSON 404 like any other.
+func serveFrontend(files fs.FS) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		name := strings.TrimPrefix(path.Clean("/"+c.Param("*")), "/")
+		if name == "" {
+			name = "index.html"
+		}
+		if st, err := fs.Stat(files, name); err != nil || st.IsDir() {
+			return geo.Errorf(geo.ENotFound, "no such page or endpoint: /%s", name)
+		}
+		return echo.StaticFileHandler(name, files)(c)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -166,9 +167,17 @@ func TestDatabaseDownAndBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newServer(testConfig(), db, quiet).Echo
-	check := func(when string, status int) {
+	// An empty database: tiles are 204 while it is up.
+	targets := map[string]int{"/readyz": 200, "/api/v1/version": 200, "/api/v1/layers": 200,
+		"/tiles/hydrants/14/13703/7010.mvt": 204, "/tiles/premises.json": 200}
+	uncached := 0
+	tileNotSeenBefore := func() string { uncached++; return fmt.Sprintf("/tiles/premises/14/%d/7010.mvt", 13000+uncached) }
+	check := func(when string, up bool) {
 		t.Helper()
-		for _, target := range []string{"/readyz", "/api/v1/version", "/api/v1/layers"} {
+		for target, status := range targets {
+			if !up && !strings.HasPrefix(target, "/tiles/hydrants/") {
+				status = 503 // the hydrant tile was cached while up, and still serves
+			}
 			start := time.Now()
 			rec, body := do(t, e, http.MethodGet, target, nil)
 			if rec.Code != status {
@@ -179,17 +188,25 @@ func TestDatabaseDownAndBack(t *testing.T) {
 			}
 		}
 	}
-	check("up", 200)
+	check("up", true)
 	if err := cluster.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	check("down", 503)
+	check("down", false)
+	// A tile not in the cache cannot be made: 503. One already cached is
+	// still served while the database is away.
+	if rec, body := do(t, e, http.MethodGet, tileNotSeenBefore(), nil); rec.Code != 503 || body["error"] == nil {
+		t.Fatalf("uncached tile with the database down: %d %s", rec.Code, rec.Body)
+	}
 	cluster, err = postgis.StartCluster(ctx, cc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cluster.Stop(ctx)
-	check("back", 200)
+	check("back", true)
+	if rec, _ := do(t, e, http.MethodGet, tileNotSeenBefore(), nil); rec.Code != 204 {
+		t.Fatalf("tile after recovery: %d %s", rec.Code, rec.Body)
+	}
 }
 
 // TestREADMEDocumentsConfig: every setting is in the README's table.

@@ -6,7 +6,7 @@
 // polygons the signed area of every ring, positive = clockwise in tile space).
 import { readFileSync } from 'node:fs';
 import { VectorTile } from '@mapbox/vector-tile';
-import Protobuf from 'pbf';
+import { PbfReader } from 'pbf';
 
 // The surveyor's formula of the MVT spec (4.3.4.4): exterior rings have a
 // positive area, which with y pointing down looks clockwise.
@@ -21,7 +21,7 @@ function signedArea(ring) {
 
 const out = [];
 for (const file of process.argv.slice(2)) {
-  const tile = new VectorTile(new Protobuf(readFileSync(file)));
+  const tile = new VectorTile(new PbfReader(readFileSync(file)));
   const layers = {};
   for (const name of Object.keys(tile.layers)) {
     const layer = tile.layers[name];

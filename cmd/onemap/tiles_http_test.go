@@ -1,0 +1,400 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onemap-city/onemap/geo"
+	"github.com/onemap-city/onemap/sql/postgis/postgistest"
+)
+
+var (
+	demoOnce sync.Once
+	demoErr  error
+)
+
+func loadDemo(t *testing.T) {
+	t.Helper()
+	demoOnce.Do(func() {
+		_, demoErr = postgistest.DB(t).LoadDemo(context.Background(), "small", 1, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	})
+	if demoErr != nil {
+		t.Fatal(demoErr)
+	}
+}
+
+// coreTile is a z16 tile over the busiest grid cell, and a tile at sea.
+func coreTile(t *testing.T) (core, sea geo.TileAddr) {
+	t.Helper()
+	var lon, lat float64
+	err := postgistest.DB(t).QueryRow(context.Background(), `
+		SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(geom)) AS c FROM premises
+		WHERE grid_cell_id = (SELECT grid_cell_id FROM premises GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)) s`).Scan(&lon, &lat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return geo.TileOf(16, lon, lat), geo.TileOf(14, 123.5, 26.0)
+}
+
+// TestTileHTTPRules is the table of HTTP behaviour every tile client relies on.
+func TestTileHTTPRules(t *testing.T) {
+	loadDemo(t)
+	cfg := testConfig()
+	cfg.AdminToken = "s3cret"
+	e := newServer(cfg, postgistest.DB(t), quiet).Echo
+	core, sea := coreTile(t)
+	tileURL := fmt.Sprintf("/tiles/premises/%d/%d/%d.mvt", core.Z, core.X, core.Y)
+
+	type want struct {
+		status   int
+		encoding string // Content-Encoding
+		param    string // detail of a 400
+	}
+	cases := []struct {
+		name   string
+		method string
+		target string
+		header map[string]string
+		want   want
+	}{
+		{"gzip", "GET", tileURL, map[string]string{"Accept-Encoding": "gzip, deflate"}, want{status: 200, encoding: "gzip"}},
+		{"identity", "GET", tileURL, map[string]string{"Accept-Encoding": "identity"}, want{status: 200}},
+		{"gzip refused", "GET", tileURL, map[string]string{"Accept-Encoding": "gzip;q=0, br"}, want{status: 200}},
+		{"no header", "GET", tileURL, nil, want{status: 200}},
+		{"pbf", "GET", strings.Replace(tileURL, ".mvt", ".pbf", 1), nil, want{status: 200}},
+		{"several layers", "GET", strings.Replace(tileURL, "premises", "premises,hydrants,roads", 1), nil, want{status: 200}},
+		{"filter", "GET", tileURL + "?tag=red&kind=rental_housing,group_rental", nil, want{status: 200}},
+		{"empty tile", "GET", fmt.Sprintf("/tiles/premises/%d/%d/%d.mvt", sea.Z, sea.X, sea.Y), nil, want{status: 204}},
+		{"below min zoom", "GET", "/tiles/premises/3/6/3.mvt", nil, want{status: 204}},
+		{"unknown layer", "GET", "/tiles/castles/14/1/1.mvt", nil, want{status: 404}},
+		{"z above max", "GET", "/tiles/premises/23/1/1.mvt", nil, want{status: 400, param: "z"}},
+		{"z out of range", "GET", "/tiles/premises/99/1/1.mvt", nil, want{status: 400, param: "z"}},
+		{"x out of range", "GET", "/tiles/premises/2/4/1.mvt", nil, want{status: 400, param: "x"}},
+		{"y not integer", "GET", "/tiles/premises/2/1/one.mvt", nil, want{status: 400, param: "y"}},
+		{"x negative", "GET", "/tiles/premises/2/-1/1.mvt", nil, want{status: 400, param: "x"}},
+		{"wrong format", "GET", "/tiles/premises/2/1/1.png", nil, want{status: 400, param: "y"}},
+		{"unknown filter", "GET", tileURL + "?colour=red", nil, want{status: 400, param: "colour"}},
+		{"bad filter value", "GET", tileURL + "?tag=purple", nil, want{status: 400, param: "tag"}},
+		{"bad since", "GET", "/tiles/hazards/16/1/1.mvt?since=soon", nil, want{status: 400, param: "since"}},
+		{"layer twice", "GET", "/tiles/premises,premises/16/1/1.mvt", nil, want{status: 400, param: "layer"}},
+		{"tilejson", "GET", "/tiles/premises.json", nil, want{status: 200}},
+		{"tilejson unknown", "GET", "/tiles/castles.json", nil, want{status: 404}},
+		{"tilejson bad filter", "GET", "/tiles/premises.json?tag=blue", nil, want{status: 400, param: "tag"}},
+		{"catalogue", "GET", "/tiles", nil, want{status: 200}},
+		{"head tile", "HEAD", tileURL, nil, want{status: 200}},
+		{"purge without token", "POST", "/admin/tiles/purge?layer=premises", nil, want{status: 401}},
+		{"purge wrong token", "POST", "/admin/tiles/purge", map[string]string{"Authorization": "Bearer nope"}, want{status: 401}},
+		{"purge bad bbox", "POST", "/admin/tiles/purge?bbox=1,2,3", map[string]string{"Authorization": "Bearer s3cret"}, want{status: 400, param: "bbox"}},
+		{"purge", "POST", "/admin/tiles/purge?layer=premises&bbox=120.5,27.7,120.8,27.9", map[string]string{"Authorization": "Bearer s3cret"}, want{status: 200}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, body := do(t, e, tc.method, tc.target, tc.header)
+			if rec.Code != tc.want.status {
+				t.Fatalf("%s %s: %d, want %d: %s", tc.method, tc.target, rec.Code, tc.want.status, rec.Body)
+			}
+			h := rec.Header()
+			if strings.Contains(tc.target, ".mvt") || strings.Contains(tc.target, ".pbf") {
+				if rec.Code == 200 || rec.Code == 204 {
+					if h.Get("Vary") != "Accept-Encoding" || h.Get("ETag") == "" || !strings.HasPrefix(h.Get("Cache-Control"), "public, max-age=") {
+						t.Errorf("headers: Vary %q ETag %q Cache-Control %q", h.Get("Vary"), h.Get("ETag"), h.Get("Cache-Control"))
+					}
+				}
+				if rec.Code == 200 {
+					if ct := h.Get("Content-Type"); ct != "application/vnd.mapbox-vector-tile" {
+						t.Errorf("Content-Type %q", ct)
+					}
+					if got := h.Get("Content-Encoding"); got != tc.want.encoding {
+						t.Errorf("Content-Encoding %q, want %q", got, tc.want.encoding)
+					}
+					if tc.want.encoding == "gzip" {
+						zr, err := gzip.NewReader(bytes.NewReader(rec.Body.Bytes()))
+						if err != nil {
+							t.Fatalf("body is not gzip: %v", err)
+						}
+						if raw, _ := io.ReadAll(zr); len(raw) == 0 {
+							t.Error("empty gunzipped body")
+						}
+					} else if tc.method == "GET" && (rec.Body.Len() < 2 || rec.Body.Bytes()[0] != 0x1a) {
+						t.Errorf("identity body does not start like an MVT layer (0x1a): % x", rec.Body.Bytes()[:min(4, rec.Body.Len())])
+					}
+				}
+				if rec.Code == 204 && rec.Body.Len() != 0 {
+					t.Errorf("204 with a body of %d bytes", rec.Body.Len())
+				}
+			}
+			if rec.Code >= 400 {
+				if body == nil || body["error"] == nil || body["error"] == "" {
+					t.Fatalf("error without a JSON body: %s", rec.Body)
+				}
+				if tc.want.param != "" && body["detail"] != tc.want.param {
+					t.Errorf("detail %v, want the parameter %q (%v)", body["detail"], tc.want.param, body["error"])
+				}
+			}
+		})
+	}
+}
+
+func TestTileConditionalRequests(t *testing.T) {
+	loadDemo(t)
+	e := newServer(testConfig(), postgistest.DB(t), quiet).Echo
+	core, _ := coreTile(t)
+	u := fmt.Sprintf("/tiles/hydrants/%d/%d/%d.mvt", core.Z, core.X, core.Y)
+	gz, _ := do(t, e, "GET", u, map[string]string{"Accept-Encoding": "gzip"})
+	id, _ := do(t, e, "GET", u, nil)
+	if gz.Code != 200 || id.Code != 200 {
+		t.Fatalf("statuses %d %d", gz.Code, id.Code)
+	}
+	if gz.Header().Get("ETag") == id.Header().Get("ETag") {
+		t.Fatal("gzip and identity share an ETag")
+	}
+	rec, _ := do(t, e, "GET", u, map[string]string{"Accept-Encoding": "gzip", "If-None-Match": gz.Header().Get("ETag")})
+	if rec.Code != 304 || rec.Body.Len() != 0 || rec.Header().Get("ETag") == "" {
+		t.Fatalf("If-None-Match: %d with %d bytes", rec.Code, rec.Body.Len())
+	}
+	rec, _ = do(t, e, "GET", u, map[string]string{"If-None-Match": `"stale"`})
+	if rec.Code != 200 {
+		t.Fatalf("stale ETag: %d", rec.Code)
+	}
+	rec, _ = do(t, e, "OPTIONS", u, map[string]string{"Origin": "https://qgis.example", "Access-Control-Request-Method": "GET"})
+	if rec.Code != 204 || rec.Header().Get("Access-Control-Allow-Origin") == "" {
+		t.Fatalf("preflight of a tile: %d %v", rec.Code, rec.Header())
+	}
+}
+
+var semver = regexp.MustCompile(`^\d+\.\d+\.\d+\w?[\w\d]*$`)
+
+// validateTileJSON checks a document against every constraint of the
+// TileJSON 3.0.0 JSON schema (github.com/mapbox/tilejson-spec, 3.0.0/schema.json)
+// and the normative text it cannot express (absolute URLs, bounds order,
+// centre inside the bounds and zoom range).
+func validateTileJSON(t *testing.T, doc map[string]any) {
+	t.Helper()
+	str := func(k string) {
+		if v, ok := doc[k]; ok {
+			if _, isStr := v.(string); !isStr {
+				t.Errorf("%s is not a string: %v", k, v)
+			}
+		}
+	}
+	integer := func(v any, lo, hi float64) bool {
+		f, ok := v.(float64)
+		return ok && f == float64(int(f)) && f >= lo && f <= hi
+	}
+	for _, k := range []string{"tilejson", "tiles", "vector_layers"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("required %q missing", k)
+		}
+	}
+	for _, k := range []string{"tilejson", "attribution", "description", "legend", "name", "scheme", "template", "version"} {
+		str(k)
+	}
+	for _, k := range []string{"tilejson", "version"} {
+		if v, ok := doc[k].(string); ok && !semver.MatchString(v) {
+			t.Errorf("%s %q does not match the schema's version pattern", k, v)
+		}
+	}
+	for _, k := range []string{"minzoom", "maxzoom", "fillzoom"} {
+		if v, ok := doc[k]; ok && !integer(v, 0, 30) {
+			t.Errorf("%s = %v: want an integer 0–30", k, v)
+		}
+	}
+	for _, k := range []string{"tiles", "data", "grids"} {
+		if v, ok := doc[k]; ok {
+			arr, isArr := v.([]any)
+			if !isArr {
+				t.Errorf("%s is not an array", k)
+			}
+			for _, s := range arr {
+				u, isStr := s.(string)
+				if !isStr {
+					t.Errorf("%s item %v is not a string", k, s)
+				}
+				if k == "tiles" {
+					if p, err := url.Parse(u); err != nil || !p.IsAbs() {
+						t.Errorf("tile URL %q is not absolute", u)
+					}
+				}
+			}
+			if k == "tiles" && len(arr) == 0 {
+				t.Error("tiles must hold at least one endpoint")
+			}
+		}
+	}
+	nums := func(k string, n int) []float64 {
+		arr, ok := doc[k].([]any)
+		if !ok || len(arr) != n {
+			t.Errorf("%s: want %d numbers, got %v", k, n, doc[k])
+			return nil
+		}
+		out := make([]float64, n)
+		for i, v := range arr {
+			f, isNum := v.(float64)
+			if !isNum {
+				t.Errorf("%s[%d] is not a number", k, i)
+			}
+			out[i] = f
+		}
+		return out
+	}
+	b, c := nums("bounds", 4), nums("center", 3)
+	if b != nil && (b[0] > b[2] || b[1] > b[3] || b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90) {
+		t.Errorf("bounds %v are not left,bottom,right,top in WGS84", b)
+	}
+	if b != nil && c != nil {
+		if c[0] < b[0] || c[0] > b[2] || c[1] < b[1] || c[1] > b[3] {
+			t.Errorf("center %v outside bounds %v", c, b)
+		}
+		if mz, Mz := doc["minzoom"].(float64), doc["maxzoom"].(float64); c[2] < mz || c[2] > Mz || c[2] != float64(int(c[2])) {
+			t.Errorf("center zoom %v outside %v–%v", c[2], mz, Mz)
+		}
+	}
+	layers, ok := doc["vector_layers"].([]any)
+	if !ok {
+		t.Fatalf("vector_layers is not an array")
+	}
+	for _, item := range layers {
+		vl, isObj := item.(map[string]any)
+		if !isObj {
+			t.Fatalf("vector_layers item %v is not an object", item)
+		}
+		if _, isStr := vl["id"].(string); !isStr {
+			t.Errorf("vector layer without a string id: %v", vl)
+		}
+		fields, isObj := vl["fields"].(map[string]any)
+		if !isObj {
+			t.Errorf("vector layer %v: fields must be an object", vl["id"])
+		}
+		for k, v := range fields {
+			if _, isStr := v.(string); !isStr {
+				t.Errorf("vector layer %v: field %s description is not a string", vl["id"], k)
+			}
+		}
+		if _, isStr := vl["description"]; isStr {
+			if _, s := vl["description"].(string); !s {
+				t.Errorf("vector layer %v: description is not a string", vl["id"])
+			}
+		}
+		for _, k := range []string{"minzoom", "maxzoom"} {
+			if v, has := vl[k]; has && !integer(v, -1e9, 1e9) {
+				t.Errorf("vector layer %v: %s is not an integer", vl["id"], k)
+			}
+		}
+	}
+}
+
+func TestTileJSONAndCatalogue(t *testing.T) {
+	loadDemo(t)
+	e := newServer(testConfig(), postgistest.DB(t), quiet).Echo
+	fwd := map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "map.example.org"}
+	for _, target := range []string{"/tiles/premises.json", "/tiles/hydrants,shelters,fire_stations.json", "/tiles/towns.json", "/tiles/hazards.json?status=open"} {
+		rec, doc := do(t, e, "GET", target, fwd)
+		if rec.Code != 200 {
+			t.Fatalf("%s: %d %s", target, rec.Code, rec.Body)
+		}
+		validateTileJSON(t, doc)
+		tilesURL := doc["tiles"].([]any)[0].(string)
+		if !strings.HasPrefix(tilesURL, "https://map.example.org/tiles/") {
+			t.Errorf("%s: tiles URL %q ignores X-Forwarded-Proto/Host", target, tilesURL)
+		}
+		if strings.Contains(target, "status=open") && !strings.HasSuffix(tilesURL, "?status=open") {
+			t.Errorf("%s: filters not carried into the tiles URL %q", target, tilesURL)
+		}
+		if doc["tilejson"] != "3.0.0" || doc["attribution"] == "" {
+			t.Errorf("%s: tilejson %v attribution %v", target, doc["tilejson"], doc["attribution"])
+		}
+	}
+	// A configured public URL wins over the request.
+	cfg := testConfig()
+	cfg.PublicURL = "https://onemap.city.gov.cn/base"
+	_, doc := do(t, newServer(cfg, postgistest.DB(t), quiet).Echo, "GET", "/tiles/roads.json", fwd)
+	if u := doc["tiles"].([]any)[0].(string); u != "https://onemap.city.gov.cn/base/tiles/roads/{z}/{x}/{y}.mvt" {
+		t.Errorf("tiles URL %q", u)
+	}
+	rec, cat := do(t, e, "GET", "/tiles", nil)
+	if rec.Code != 200 {
+		t.Fatal(rec.Code)
+	}
+	var list []struct {
+		ID       string            `json:"id"`
+		Geometry string            `json:"geometry_type"`
+		Fields   map[string]string `json:"fields"`
+		TileJSON string            `json:"tilejson"`
+		MinZoom  *int              `json:"minzoom"`
+		MaxZoom  *int              `json:"maxzoom"`
+		Title    string            `json:"title"`
+	}
+	raw, _ := json.Marshal(cat["layers"])
+	_ = json.Unmarshal(raw, &list)
+	if len(list) != len(geo.Catalogue) {
+		t.Fatalf("catalogue lists %d layers, want %d", len(list), len(geo.Catalogue))
+	}
+	for _, l := range list {
+		if l.Title == "" || l.Geometry == "" || len(l.Fields) == 0 || l.MinZoom == nil || l.MaxZoom == nil || !strings.HasSuffix(l.TileJSON, "/tiles/"+l.ID+".json") {
+			t.Errorf("catalogue entry incomplete: %+v", l)
+		}
+	}
+}
+
+// TestWriteShowsOnNextRequest: with the change feed running, a changed
+// hydrant status shows in the very next tile — no restart, no stale tile.
+func TestWriteShowsOnNextRequest(t *testing.T) {
+	loadDemo(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pg := postgistest.DB(t)
+	a := newServer(testConfig(), pg, quiet)
+	go a.watchChanges(ctx)
+	var id int64
+	var lon, lat float64
+	if err := pg.QueryRow(ctx, "SELECT id, ST_X(geom), ST_Y(geom) FROM hydrants WHERE status = 'in_service' ORDER BY id DESC LIMIT 1").Scan(&id, &lon, &lat); err != nil {
+		t.Fatal(err)
+	}
+	tile := geo.TileOf(17, lon, lat)
+	u := fmt.Sprintf("/tiles/hydrants/%d/%d/%d.mvt?status=faulty", tile.Z, tile.X, tile.Y)
+	before, _ := do(t, a.Echo, "GET", u, nil)
+	time.Sleep(200 * time.Millisecond) // the listener is up
+	if _, err := pg.Exec(ctx, "UPDATE hydrants SET status = 'faulty' WHERE id = $1", id); err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Exec(context.Background(), "UPDATE hydrants SET status = 'in_service' WHERE id = $1", id)
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		after, _ := do(t, a.Echo, "GET", u, nil)
+		if after.Code == 200 && after.Header().Get("ETag") != before.Header().Get("ETag") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the tile did not change within 3 s of the write (before: %d)", before.Code)
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	loadDemo(t)
+	e := newServer(testConfig(), postgistest.DB(t), quiet).Echo
+	core, _ := coreTile(t)
+	u := fmt.Sprintf("/tiles/premises/%d/%d/%d.mvt", core.Z, core.X, core.Y)
+	do(t, e, "GET", u, nil)
+	do(t, e, "GET", u, nil)
+	rec, _ := do(t, e, "GET", "/metrics", nil)
+	body := rec.Body.String()
+	for _, m := range []string{"onemap_tile_duration_seconds_bucket{layer=\"premises\",zoom=\"16\"", `onemap_tile_cache_requests_total{result="hit"} 1`,
+		`onemap_tile_cache_requests_total{result="miss"} 1`, "onemap_tile_bytes_bucket", "onemap_db_pool_total_conns", "onemap_db_pool_acquires_total"} {
+		if !strings.Contains(body, m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+	_ = http.StatusOK
+}
