@@ -32,9 +32,10 @@ vet:
 test: test-deps vet
 	$(GO) test -count=1 -timeout $(GOTEST_TIMEOUT) ./...
 
-# Benchmarks load bigger demo cities; figures go to docs/BENCHMARKS.md.
-bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./...
+# Benchmarks load bigger demo cities (in ./.onemap-bench) and write their
+# figures into docs/BENCHMARKS.md.
+bench: deps build
+	$(GO) run ./cmd/tilebench -onemap $(BIN) -data-dir .onemap-bench -write docs/BENCHMARKS.md
 
 clean:
 	rm -rf bin

@@ -1,0 +1,442 @@
+// Command tilebench measures OneMap's tile serving on the city demo: it
+// replays a viewport trace of planners panning and zooming (z10–z17 over the
+// town cores) against a real `onemap serve` process over loopback, cold
+// (tile cache purged) and warm, at several concurrencies; runs the very same
+// tile SQL through pgx in a tight loop for comparison; and sweeps every layer
+// and zoom for the largest tile. It prints a Markdown report and can write
+// it into docs/BENCHMARKS.md.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/onemap-city/onemap/geo"
+	"github.com/onemap-city/onemap/sql/postgis"
+	"github.com/onemap-city/onemap/tiles"
+)
+
+func main() {
+	var (
+		bin         = flag.String("onemap", "bin/onemap", "the onemap binary to benchmark")
+		dir         = flag.String("data-dir", ".onemap-bench", "embedded cluster for the benchmark")
+		scale       = flag.String("scale", "city", "demo scale")
+		viewports   = flag.Int("viewports", 60, "viewports in the trace")
+		conc        = flag.String("concurrency", "1,8,64", "client concurrencies")
+		write       = flag.String("write", "", "Markdown file to write the report into (between tilebench markers)")
+		sweepCities = flag.Bool("sweep", true, "sweep all layers and zooms for the largest tile")
+	)
+	flag.Parse()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx := context.Background()
+	if err := run(ctx, log, *bin, *dir, *scale, *viewports, parseInts(*conc), *write, *sweepCities); err != nil {
+		fmt.Fprintln(os.Stderr, "tilebench:", err)
+		os.Exit(1)
+	}
+}
+
+func parseInts(s string) []int {
+	var out []int
+	for _, p := range strings.Split(s, ",") {
+		var n int
+		fmt.Sscan(p, &n)
+		if n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewports int, concs []int, write string, sweep bool) error {
+	cluster, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir, Durable: true, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer cluster.Stop(context.Background())
+	if err := postgis.EnsureDatabase(ctx, cluster.URL("postgres"), "onemap"); err != nil {
+		return err
+	}
+	url := cluster.URL("onemap")
+	db, err := postgis.Open(ctx, url, postgis.PoolConfig{MaxConns: 16})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, nil); err != nil {
+		return err
+	}
+	var premises int64
+	_ = db.QueryRow(ctx, "SELECT count(*) FROM premises").Scan(&premises)
+	want := map[string]int64{"small": 1, "city": 50_000, "large": 500_000}[scale]
+	if premises < want || (scale != "large" && premises > 500_000) {
+		fmt.Fprintf(os.Stderr, "loading the %s demo…\n", scale)
+		if _, err := db.LoadDemo(ctx, scale, 1, log); err != nil {
+			return err
+		}
+	}
+	_ = db.QueryRow(ctx, "SELECT count(*) FROM premises").Scan(&premises)
+
+	trace, err := buildTrace(ctx, db, viewports)
+	if err != nil {
+		return err
+	}
+	addr, stop, err := startServer(bin, url)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	var report bytes.Buffer
+	host, _ := os.Hostname()
+	fmt.Fprintf(&report, "Measured %s on %s (%d cores, %s), demo `%s` (%d premises), trace of %d viewports = %d tile requests (z10–z17 over town cores, one request per visible layer, 1280×800 px viewports of 512 px tiles). `cold`: OneMap's tile cache purged before the run (PostgreSQL's own buffers warm); `warm`: the same trace again. `direct SQL`: the same statements through pgx with the same concurrency and a pool of 16, no HTTP. Command: `make bench`.\n\n",
+		time.Now().Format("2006-01-02"), host, runtime.NumCPU(), runtime.Version(), scale, premises, viewports, len(trace))
+	fmt.Fprintf(&report, "| run | concurrency | tiles/s | p50 ms | p99 ms | bytes/tile (gzip) | cold ÷ direct |\n|---|---|---|---|---|---|---|\n")
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0, DisableCompression: true}}
+	for _, c := range concs {
+		if err := purge(client, addr); err != nil {
+			return err
+		}
+		cold := replay(client, addr, trace, c)
+		warm := replay(client, addr, trace, c)
+		direct := replaySQL(ctx, db, trace, c)
+		fmt.Fprintf(&report, "| cold | %d | %.0f | %.2f | %.2f | %.0f | %.0f%% |\n", c, cold.rate, cold.p50, cold.p99, cold.bytes, 100*cold.rate/direct.rate)
+		fmt.Fprintf(&report, "| warm | %d | %.0f | %.2f | %.2f | %.0f | |\n", c, warm.rate, warm.p50, warm.p99, warm.bytes)
+		fmt.Fprintf(&report, "| direct SQL | %d | %.0f | %.2f | %.2f | | |\n", c, direct.rate, direct.p50, direct.p99)
+		if cold.errors+warm.errors > 0 {
+			fmt.Fprintf(&report, "\n(%d errors in the cold run, %d in the warm run)\n", cold.errors, warm.errors)
+		}
+	}
+	// The z14 premises tiles of the trace, cold, one at a time.
+	if err := purge(client, addr); err != nil {
+		return err
+	}
+	var z14 []request
+	for _, r := range trace {
+		if r.layer == "premises" && r.addr.Z == 14 {
+			z14 = append(z14, r)
+		}
+	}
+	if len(z14) > 0 {
+		s := replay(client, addr, z14, 1)
+		fmt.Fprintf(&report, "\nz14 `premises` tiles, cold, one at a time: %d tiles, p50 %.2f ms, p99 %.2f ms, %.0f bytes/tile (gzip).\n", len(z14), s.p50, s.p99, s.bytes)
+	}
+	if sweep {
+		if err := sizeSweep(ctx, db, &report); err != nil {
+			return err
+		}
+	}
+	fmt.Print(report.String())
+	if write != "" {
+		return writeSection(write, "tilebench", report.String())
+	}
+	return nil
+}
+
+// request is one tile request of the trace.
+type request struct {
+	layer string
+	addr  geo.TileAddr
+}
+
+func (r request) path() string {
+	return fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", r.layer, r.addr.Z, r.addr.X, r.addr.Y)
+}
+
+// buildTrace makes a deterministic viewport trace over the busiest grid
+// cells: each viewport a zoom in 10–17 and the tiles it shows, one request per
+// layer visible at that zoom. A tile is asked for once (as a browser's cache
+// would have it), so the cold run is all misses.
+func buildTrace(ctx context.Context, db *postgis.DB, n int) ([]request, error) {
+	rows, err := db.Query(ctx, `SELECT ST_X(c), ST_Y(c) FROM (
+		SELECT ST_Centroid(ST_Collect(geom)) AS c, count(*) AS n FROM premises
+		WHERE grid_cell_id IS NOT NULL GROUP BY grid_cell_id ORDER BY n DESC, grid_cell_id LIMIT 25) s`)
+	if err != nil {
+		return nil, err
+	}
+	var cores [][2]float64
+	for rows.Next() {
+		var p [2]float64
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, err
+		}
+		cores = append(cores, p)
+	}
+	if len(cores) == 0 {
+		return nil, fmt.Errorf("no premises: load a demo first")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	seen := map[request]bool{}
+	var trace []request
+	for i := 0; i < n; i++ {
+		core := cores[rng.IntN(len(cores))]
+		z := 10 + rng.IntN(8)
+		// Jitter the centre by up to half a viewport.
+		span := 360.0 / float64(int(1)<<z) // degrees per 512 px tile, roughly
+		lon := core[0] + (rng.Float64()-0.5)*span*1.25
+		lat := core[1] + (rng.Float64()-0.5)*span*0.8
+		c := geo.TileOf(z, lon, lat)
+		for dx := -1; dx <= 2; dx++ {
+			for dy := -1; dy <= 1; dy++ {
+				a := geo.TileAddr{Z: z, X: c.X + dx, Y: c.Y + dy}
+				for _, id := range geo.LayerIDs() {
+					l := geo.Catalogue[id]
+					if id == "inspections" || z < l.MinZoom || z > l.MaxZoom {
+						continue
+					}
+					r := request{layer: id, addr: a}
+					if !seen[r] {
+						seen[r] = true
+						trace = append(trace, r)
+					}
+				}
+			}
+		}
+	}
+	return trace, nil
+}
+
+const adminToken = "tilebench"
+
+// startServer runs `onemap serve` against the benchmark database.
+func startServer(bin, url string) (string, func(), error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "ONEMAP_DATABASE_URL="+url, "ONEMAP_ADDR="+addr, "ONEMAP_ADMIN_TOKEN="+adminToken,
+		"ONEMAP_LOG_LEVEL=warn", "ONEMAP_TILE_CACHE_MB=1024")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("start %s: %w (run `make build` first)", bin, err)
+	}
+	stop := func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }
+	for i := 0; i < 300; i++ {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return addr, stop, nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	return "", nil, fmt.Errorf("onemap serve did not become ready")
+}
+
+func purge(client *http.Client, addr string) error {
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/admin/tiles/purge", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("purge: %s", resp.Status)
+	}
+	return nil
+}
+
+type result struct {
+	rate, p50, p99, bytes float64
+	errors                int
+}
+
+func summarize(lat []time.Duration, total time.Duration, bytes int64, ok int, errors int) result {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	r := result{rate: float64(len(lat)) / total.Seconds(), p50: pct(0.50), p99: pct(0.99), errors: errors}
+	if ok > 0 {
+		r.bytes = float64(bytes) / float64(ok)
+	}
+	return r
+}
+
+// replay sends the trace with c clients and measures each request.
+func replay(client *http.Client, addr string, trace []request, c int) result {
+	lat := make([]time.Duration, len(trace))
+	var next, bytes, ok, errs atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(trace) {
+					return
+				}
+				req, _ := http.NewRequest(http.MethodGet, "http://"+addr+trace[i].path(), nil)
+				req.Header.Set("Accept-Encoding", "gzip")
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				n, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				lat[i] = time.Since(t0)
+				switch resp.StatusCode {
+				case 200:
+					bytes.Add(n)
+					ok.Add(1)
+				case 204:
+				default:
+					errs.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return summarize(lat, time.Since(start), bytes.Load(), int(ok.Load()), int(errs.Load()))
+}
+
+// replaySQL runs each request's tile statement through pgx, c at a time.
+func replaySQL(ctx context.Context, db *postgis.DB, trace []request, c int) result {
+	lat := make([]time.Duration, len(trace))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(trace) {
+					return
+				}
+				q, kept := tiles.BuildQuery(tiles.Request{Layers: []*geo.Layer{geo.Catalogue[trace[i].layer]}, Addr: trace[i].addr}, tiles.DefaultConfig.FeatureCap)
+				t0 := time.Now()
+				if len(kept) > 0 {
+					var mvt []byte
+					var truncated bool
+					_ = db.ScanRow(ctx, q.SQL, q.Args, &mvt, &truncated)
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	return summarize(lat, time.Since(start), 0, 0, 0)
+}
+
+// sizeSweep finds the largest tile of every layer: every tile of the city at
+// z ≤ 12, and around the 25 busiest cores at z13–17.
+func sizeSweep(ctx context.Context, db *postgis.DB, report *bytes.Buffer) error {
+	svc := tiles.NewService(db, tiles.Config{}, nil)
+	var cores []geo.TileAddr
+	rows, err := db.Query(ctx, `SELECT ST_X(c), ST_Y(c) FROM (
+		SELECT ST_Centroid(ST_Collect(geom)) AS c, count(*) AS n FROM premises
+		WHERE grid_cell_id IS NOT NULL GROUP BY grid_cell_id ORDER BY n DESC LIMIT 25) s`)
+	if err != nil {
+		return err
+	}
+	var pts [][2]float64
+	for rows.Next() {
+		var p [2]float64
+		_ = rows.Scan(&p[0], &p[1])
+		pts = append(pts, p)
+	}
+	ext, err := db.Extent(ctx, "towns")
+	if err != nil || ext == nil {
+		return fmt.Errorf("sweep: no towns extent: %v", err)
+	}
+	fmt.Fprintf(report, "\nLargest tile per layer (identity bytes; every tile of the city up to z12, 3×3 tiles around the 25 busiest cores at z13–z17):\n\n| layer | largest tile | at | tiles swept | truncated |\n|---|---|---|---|---|\n")
+	overall := 0
+	for _, id := range geo.LayerIDs() {
+		l := geo.Catalogue[id]
+		biggest, at, n, trunc := 0, geo.TileAddr{}, 0, 0
+		for z := max(l.MinZoom, 6); z <= 17; z++ {
+			cores = cores[:0]
+			if z <= 12 {
+				minX, minY, maxX, maxY := geo.TileRange(z, *ext)
+				for x := minX; x <= maxX; x++ {
+					for y := minY; y <= maxY; y++ {
+						cores = append(cores, geo.TileAddr{Z: z, X: x, Y: y})
+					}
+				}
+			} else {
+				seen := map[geo.TileAddr]bool{}
+				for _, p := range pts {
+					c := geo.TileOf(z, p[0], p[1])
+					for dx := -1; dx <= 1; dx++ {
+						for dy := -1; dy <= 1; dy++ {
+							a := geo.TileAddr{Z: z, X: c.X + dx, Y: c.Y + dy}
+							if !seen[a] {
+								seen[a] = true
+								cores = append(cores, a)
+							}
+						}
+					}
+				}
+			}
+			for _, a := range cores {
+				t, err := svc.Tile(ctx, tiles.Request{Layers: []*geo.Layer{l}, Addr: a})
+				if err != nil {
+					return err
+				}
+				n++
+				if len(t.Truncated) > 0 {
+					trunc++
+				}
+				if len(t.Identity) > biggest {
+					biggest, at = len(t.Identity), a
+				}
+			}
+		}
+		overall = max(overall, biggest)
+		fmt.Fprintf(report, "| %s | %.1f KB | %v | %d | %d |\n", id, float64(biggest)/1000, at, n, trunc)
+	}
+	fmt.Fprintf(report, "\nLargest tile of all: %.1f KB (limit 500 KB).\n", float64(overall)/1000)
+	return nil
+}
+
+// writeSection replaces the text between <!-- name:start --> and
+// <!-- name:end --> in file (appending the markers if missing).
+func writeSection(file, name, body string) error {
+	old, err := os.ReadFile(file)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	start, end := "<!-- "+name+":start -->", "<!-- "+name+":end -->"
+	s := string(old)
+	i, j := strings.Index(s, start), strings.Index(s, end)
+	section := start + "\n" + body + end
+	if i >= 0 && j > i {
+		s = s[:i] + section + s[j+len(end):]
+	} else {
+		s += "\n" + section + "\n"
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(file, []byte(s), 0o644)
+}

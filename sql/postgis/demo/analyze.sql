@@ -1,0 +1,3 @@
+-- Fresh planner statistics for the freshly loaded tables.
+ANALYZE towns, communities, grid_cells, premises, hydrants, shelters, fire_stations,
+    hazards, inspections, roads, road_nodes
