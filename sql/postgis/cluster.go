@@ -192,7 +192,7 @@ func (c *Cluster) socketPath() string {
 // prepareDirs creates the cluster folders and, as root, hands them to the
 // server's user.
 func (c *Cluster) prepareDirs(dir string) error {
-	for _, d := range []string{dir, c.pgdata, c.sockDir} {
+	for _, d := range []string{dir, c.sockDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return fmt.Errorf("postgis: create %s: %w", d, err)
 		}
@@ -209,6 +209,9 @@ func (c *Cluster) prepareDirs(dir string) error {
 		return fmt.Errorf("postgis: chmod %s: %w", dir, err)
 	}
 	for _, d := range []string{c.pgdata, c.sockDir} {
+		if _, err := os.Stat(d); os.IsNotExist(err) {
+			continue // pgdata before initdb: initdb makes it as the server's user
+		}
 		err := filepath.Walk(d, func(path string, _ os.FileInfo, err error) error {
 			if err != nil {
 				return err
@@ -250,16 +253,48 @@ func (c *Cluster) command(ctx context.Context, name string, args ...string) *exe
 	return cmd
 }
 
+// initdb creates the cluster in a scratch folder and renames it into place
+// when complete, so an interrupted first start never leaves a half-made
+// cluster that later starts would take for a real one.
 func (c *Cluster) initdb(ctx context.Context) error {
 	c.cfg.Logger.Info("initialising database cluster", "pgdata", c.pgdata)
-	args := []string{"-D", c.pgdata, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"}
+	if err := os.Remove(c.pgdata); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("postgis: %s exists but holds no cluster (no PG_VERSION): move it away or delete it", c.pgdata)
+	}
+	scratch := c.pgdata + ".initdb"
+	if err := os.RemoveAll(scratch); err != nil {
+		return fmt.Errorf("postgis: remove the leftover %s: %w", scratch, err)
+	}
+	// Made here, empty, and handed to the server's user, who may not create
+	// folders in dir; initdb fills an empty folder it owns.
+	if err := os.Mkdir(scratch, 0o700); err != nil {
+		return fmt.Errorf("postgis: create %s: %w", scratch, err)
+	}
+	if c.owner != nil {
+		uid, gid := c.ids()
+		if err := os.Chown(scratch, uid, gid); err != nil {
+			return fmt.Errorf("postgis: hand %s to the postgres user: %w", scratch, err)
+		}
+	}
+	if err := c.runInitdb(ctx, scratch); err != nil {
+		_ = os.RemoveAll(scratch)
+		return err
+	}
+	if err := os.Rename(scratch, c.pgdata); err != nil {
+		return fmt.Errorf("postgis: move the new cluster into place: %w", err)
+	}
+	return nil
+}
+
+func (c *Cluster) runInitdb(ctx context.Context, pgdata string) error {
+	args := []string{"-D", pgdata, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"}
 	if !c.cfg.Durable {
 		args = append(args, "--no-sync")
 	}
 	cmd := c.command(ctx, "initdb", args...)
 	cmd.Dir = "/"
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("postgis: initdb %s failed: %w\n%s", c.pgdata, err, lastLines(out, 15))
+		return fmt.Errorf("postgis: initdb %s failed: %w\n%s", pgdata, err, lastLines(out, 15))
 	}
 	settings := []string{
 		"# Written by onemap when it created this cluster.",
@@ -278,7 +313,7 @@ func (c *Cluster) initdb(ctx context.Context) error {
 	if !c.cfg.Durable {
 		settings = append(settings, "fsync = off", "synchronous_commit = off", "full_page_writes = off", "shared_buffers = 128MB")
 	}
-	f, err := os.OpenFile(filepath.Join(c.pgdata, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(filepath.Join(pgdata, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("postgis: configure cluster: %w", err)
 	}

@@ -213,3 +213,27 @@ func TestSuperviseRestartsACrashedServer(t *testing.T) {
 	}
 	t.Fatal("the server was not restarted within 30 s")
 }
+
+// TestInterruptedInitdbLeavesNoHalfCluster: a first start killed while
+// initdb runs leaves only a scratch folder, and the next start succeeds.
+func TestInterruptedInitdbLeavesNoHalfCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts its own PostgreSQL cluster")
+	}
+	dir := clusterDir(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(150 * time.Millisecond); cancel() }()
+	if c, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir}); err == nil {
+		_ = c.Stop(context.Background()) // initdb was quicker than the cancel: nothing to prove
+		t.Skip("initdb finished before it could be interrupted")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pgdata", "PG_VERSION")); err == nil {
+		t.Fatal("an interrupted initdb left a pgdata that looks like a cluster")
+	}
+	c, err := postgis.StartCluster(context.Background(), postgis.ClusterConfig{Dir: dir})
+	if err != nil {
+		t.Fatalf("start after an interrupted initdb: %v", err)
+	}
+	ping(t, c)
+	_ = c.Stop(context.Background())
+}
