@@ -283,7 +283,7 @@ func TestTilesAgainstIndependentDecoders(t *testing.T) {
 				}
 			}
 		}
-		if !tiles.Clustered(s.layer, s.addr.Z) {
+		if !tiles.Clustered(s.layer, s.addr.Z) && !isClusters(dl) {
 			compareWithPostGIS(t, name, s.layer, s.addr, dl.Features)
 		}
 		if s.layer.Geometry == geo.MultiPolygon {
@@ -454,5 +454,54 @@ func writeFile(t *testing.T, name string, data []byte) {
 	t.Helper()
 	if err := os.WriteFile(name, data, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// isClusters reports whether a decoded layer holds clusters (a dense tile).
+func isClusters(dl decodedLayer) bool {
+	return len(dl.Features) > 0 && dl.Features[0].Properties["cluster"] == true
+}
+
+// TestDenseTilesAreClustered: above a layer's cluster zoom, a tile with more
+// points than ClusterAbove is sent as clusters that count every point; a
+// sparse one keeps its points.
+func TestDenseTilesAreClustered(t *testing.T) {
+	loadDemo(t)
+	ctx := context.Background()
+	l := geo.Catalogue["premises"]
+	lon, lat := townCore(t)
+	addr := geo.TileOf(16, lon, lat)
+	n := postgisCount(t, l, addr, "")
+	if n < 20 {
+		t.Fatalf("only %d premises in the test tile", n)
+	}
+	for _, tc := range []struct {
+		above     int
+		clustered bool
+	}{{n / 2, true}, {n + 10, false}, {-1, false}} {
+		svc := tiles.NewService(postgistest.DB(t), tiles.Config{ClusterAbove: tc.above}, nil)
+		tile, err := svc.Tile(ctx, tiles.Request{Layers: []*geo.Layer{l}, Addr: addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "d.mvt")
+		writeFile(t, file, tile.Identity)
+		dl := decodeJS(t, file)[0].Layers["premises"]
+		if isClusters(dl) != tc.clustered {
+			t.Errorf("%d points, cluster above %d: clustered %v, want %v", n, tc.above, isClusters(dl), tc.clustered)
+		}
+		if tc.clustered {
+			sum := 0
+			for _, f := range dl.Features {
+				sum += int(f.Properties["count"].(float64))
+			}
+			// Clusters take whole cells around the tile, so they count at
+			// least every point of the buffered tile.
+			if sum < n {
+				t.Errorf("clusters count %d points, the tile has %d", sum, n)
+			}
+		} else if len(dl.Features) != n {
+			t.Errorf("sparse tile: %d features, want %d", len(dl.Features), n)
+		}
 	}
 }

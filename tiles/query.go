@@ -25,14 +25,34 @@ const (
 var (
 	featuresTemplate = mustTemplate("features.sql")
 	clustersTemplate = mustTemplate("clusters.sql")
+	denseTemplate    = mustTemplate("dense.sql")
 )
 
+// Limits bound what one layer of one tile may carry.
+type Limits struct {
+	// FeatureCap is the most features (or clusters) of a layer in a tile;
+	// beyond it the tile is truncated and says so.
+	FeatureCap int
+	// ClusterAbove: a point layer with more features than this in a tile is
+	// sent as clusters there, whatever the zoom (0: only below ClusterBelow).
+	ClusterAbove int
+}
+
+// mustTemplate reads an embedded template without its comment lines, which
+// document the placeholders and so must not be filled in, and which would
+// swallow the SQL nested into them.
 func mustTemplate(name string) string {
 	b, err := tilesql.FS.ReadFile(name)
 	if err != nil {
 		panic("tiles: missing embedded SQL " + name) // caught by any test; never at run time
 	}
-	return string(b)
+	var keep []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if t := strings.TrimSpace(line); !strings.HasPrefix(t, "--") && t != "" {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 // Query is one tile's SQL statement and its arguments. The statement returns,
@@ -44,9 +64,8 @@ type Query struct {
 
 // BuildQuery builds the single statement that makes every layer of r's tile
 // in one round trip. Layers outside their zoom range are left out; it
-// returns the layers it kept in the statement's column order. featureCap
-// bounds the features (or clusters) of each layer.
-func BuildQuery(r Request, featureCap int) (Query, []*geo.Layer) {
+// returns the layers it kept in the statement's column order.
+func BuildQuery(r Request, lim Limits) (Query, []*geo.Layer) {
 	args := []any{r.Addr.Z, r.Addr.X, r.Addr.Y}
 	var parts []string
 	var kept []*geo.Layer
@@ -56,7 +75,7 @@ func BuildQuery(r Request, featureCap int) (Query, []*geo.Layer) {
 		}
 		var where string
 		where, args = filterSQL(l, r.Addr.Z, r.Filters, args)
-		parts = append(parts, layerSQL(l, r.Addr.Z, where, featureCap))
+		parts = append(parts, layerSQL(l, r.Addr.Z, where, lim))
 		kept = append(kept, l)
 	}
 	if len(parts) == 0 {
@@ -80,25 +99,41 @@ func BuildQuery(r Request, featureCap int) (Query, []*geo.Layer) {
 	return Query{SQL: b.String(), Args: args}, kept
 }
 
-// Clustered reports whether layer l is served as clusters at zoom z.
+// Clustered reports whether layer l is always served as clusters at zoom z
+// (below its ClusterBelow). Above it, a tile is clustered only where it is
+// dense (Limits.ClusterAbove).
 func Clustered(l *geo.Layer, z int) bool {
 	return l.Geometry == geo.Point && z < l.ClusterBelow
 }
 
-func layerSQL(l *geo.Layer, z int, where string, featureCap int) string {
-	tmpl := featuresTemplate
+func layerSQL(l *geo.Layer, z int, where string, lim Limits) string {
+	switch {
+	case Clustered(l, z):
+		return fillLayer(clustersTemplate, l, where, lim)
+	case l.Geometry == geo.Point && lim.ClusterAbove > 0:
+		return strings.NewReplacer(
+			"{{features}}", fillLayer(featuresTemplate, l, where, lim),
+			"{{clusters}}", fillLayer(clustersTemplate, l, where, lim),
+			"{{threshold}}", strconv.Itoa(lim.ClusterAbove),
+			"{{table}}", pgx.Identifier{l.Table}.Sanitize(),
+			"{{where}}", where,
+			"{{buffer}}", strconv.Itoa(Buffer),
+			"{{extent}}", strconv.Itoa(Extent),
+		).Replace(denseTemplate)
+	}
+	return fillLayer(featuresTemplate, l, where, lim)
+}
+
+// fillLayer fills a features or clusters template for layer l.
+func fillLayer(tmpl string, l *geo.Layer, where string, lim Limits) string {
 	var attrs, dominant strings.Builder
-	if Clustered(l, z) {
-		tmpl = clustersTemplate
-		for _, c := range l.ClusterBy {
-			col := pgx.Identifier{c}.Sanitize()
-			fmt.Fprintf(&dominant, ", mode() WITHIN GROUP (ORDER BY t.%s) AS %s", col, col)
-		}
-	} else {
-		for _, c := range l.Columns {
-			if c.Tile {
-				fmt.Fprintf(&attrs, ", %s AS %s", attributeSQL(c), pgx.Identifier{c.Name}.Sanitize())
-			}
+	for _, c := range l.ClusterBy {
+		col := pgx.Identifier{c}.Sanitize()
+		fmt.Fprintf(&dominant, ", mode() WITHIN GROUP (ORDER BY t.%s) AS %s", col, col)
+	}
+	for _, c := range l.Columns {
+		if c.Tile {
+			fmt.Fprintf(&attrs, ", %s AS %s", attributeSQL(c), pgx.Identifier{c.Name}.Sanitize())
 		}
 	}
 	geom := "t.geom_3857"
@@ -116,7 +151,7 @@ func layerSQL(l *geo.Layer, z int, where string, featureCap int) string {
 		"{{where}}", where,
 		"{{buffer}}", strconv.Itoa(Buffer),
 		"{{extent}}", strconv.Itoa(Extent),
-		"{{cap}}", strconv.Itoa(featureCap),
+		"{{cap}}", strconv.Itoa(lim.FeatureCap),
 		"{{cells}}", strconv.Itoa(clusterCells),
 	).Replace(tmpl)
 }

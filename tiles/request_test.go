@@ -124,7 +124,7 @@ func TestBuildQueryUsesOnlyBindParameters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, kept := BuildQuery(Request{Layers: layers, Addr: geo.TileAddr{Z: 12, X: 3421, Y: 1750}, Filters: f}, 100)
+	q, kept := BuildQuery(Request{Layers: layers, Addr: geo.TileAddr{Z: 12, X: 3421, Y: 1750}, Filters: f}, Limits{FeatureCap: 100, ClusterAbove: 3000})
 	if len(kept) != 3 { // hazards from z12, premises from z10, roads from z8
 		t.Fatalf("kept %d layers", len(kept))
 	}

@@ -26,13 +26,20 @@ type Database interface {
 
 // Config tunes a Service.
 type Config struct {
-	CacheBytes  int64         // cache budget; 0 disables the cache
-	FeatureCap  int           // most features (or clusters) per layer per tile
-	TileTimeout time.Duration // longest a tile's query may run (then ETimeout)
+	CacheBytes   int64         // cache budget; 0 disables the cache
+	FeatureCap   int           // most features (or clusters) per layer per tile
+	ClusterAbove int           // a point layer denser than this in a tile is clustered there (< 0: never)
+	TileTimeout  time.Duration // longest a tile's query may run (then ETimeout)
 }
 
-// DefaultConfig is what a Service uses for zero fields.
-var DefaultConfig = Config{CacheBytes: 256 << 20, FeatureCap: 20000, TileTimeout: 10 * time.Second}
+// DefaultConfig is what a Service uses for zero fields. 3,000 points keep the
+// densest tile of the large demo well under 500 KB.
+var DefaultConfig = Config{CacheBytes: 256 << 20, FeatureCap: 20000, ClusterAbove: 3000, TileTimeout: 10 * time.Second}
+
+// Limits returns the per-tile limits of the configuration.
+func (c Config) Limits() Limits {
+	return Limits{FeatureCap: c.FeatureCap, ClusterAbove: c.ClusterAbove}
+}
 
 // Service makes tiles: from the cache when it can, else with one coalesced
 // query per distinct tile.
@@ -51,6 +58,9 @@ type Service struct {
 func NewService(db Database, cfg Config, metrics *Metrics) *Service {
 	if cfg.FeatureCap <= 0 {
 		cfg.FeatureCap = DefaultConfig.FeatureCap
+	}
+	if cfg.ClusterAbove == 0 {
+		cfg.ClusterAbove = DefaultConfig.ClusterAbove
 	}
 	if cfg.TileTimeout <= 0 {
 		cfg.TileTimeout = DefaultConfig.TileTimeout
@@ -154,7 +164,7 @@ func (s *Service) Tile(ctx context.Context, r Request) (*Tile, error) {
 
 // make runs the tile's statement and encodes the result.
 func (s *Service) make(ctx context.Context, r Request) (*Tile, error) {
-	q, kept := BuildQuery(r, s.cfg.FeatureCap)
+	q, kept := BuildQuery(r, s.cfg.Limits())
 	t := &Tile{}
 	if len(kept) > 0 {
 		dest := make([]any, 0, 2*len(kept))

@@ -34,6 +34,7 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	TileCacheMB      int
 	TileFeatureCap   int
+	TileClusterAbove int
 	TileTimeout      time.Duration
 
 	envErr error // a malformed ONEMAP_* number or duration
@@ -67,6 +68,7 @@ func (c *Config) settings() []setting {
 		{"shutdown-timeout", "ONEMAP_SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish on shutdown", false, &c.ShutdownTimeout},
 		{"tile-cache-mb", "ONEMAP_TILE_CACHE_MB", "256", "memory for cached tiles, MiB (0 disables the cache)", false, &c.TileCacheMB},
 		{"tile-feature-cap", "ONEMAP_TILE_FEATURE_CAP", "20000", "most features (or clusters) of one layer in one tile; more is truncated and signalled", false, &c.TileFeatureCap},
+		{"tile-cluster-above", "ONEMAP_TILE_CLUSTER_ABOVE", "3000", "a point layer with more features than this in one tile is sent as clusters there (-1: only below each layer's cluster zoom)", false, &c.TileClusterAbove},
 		{"tile-timeout", "ONEMAP_TILE_TIMEOUT", "10s", "longest a tile's query may run (then 504)", false, &c.TileTimeout},
 	}
 }

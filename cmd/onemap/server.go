@@ -92,7 +92,8 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 
 	ts := tiles.NewService(db, tiles.Config{
-		CacheBytes: int64(cfg.TileCacheMB) << 20, FeatureCap: cfg.TileFeatureCap, TileTimeout: cfg.TileTimeout,
+		CacheBytes: int64(cfg.TileCacheMB) << 20, FeatureCap: cfg.TileFeatureCap, ClusterAbove: cfg.TileClusterAbove,
+		TileTimeout: cfg.TileTimeout,
 	}, tiles.NewMetrics(reg))
 	th := &tiles.Handler{Service: ts, Extents: db, PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken}
 	th.Register(e)

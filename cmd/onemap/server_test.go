@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { postgistest.Main(m) }
 
 func testConfig() *Config {
 	return &Config{CORSOrigins: "*", StatementTimeout: 5 * time.Second, ShutdownTimeout: time.Second,
-		TileCacheMB: 64, TileFeatureCap: 20000, TileTimeout: 5 * time.Second}
+		TileCacheMB: 64, TileFeatureCap: 20000, TileClusterAbove: 3000, TileTimeout: 5 * time.Second}
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

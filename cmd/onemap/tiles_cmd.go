@@ -92,7 +92,7 @@ func tilesExportCommand(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer os.Remove(tmp.Name())
-			svc := tiles.NewService(db, tiles.Config{FeatureCap: cfg.TileFeatureCap, TileTimeout: 10 * cfg.TileTimeout}, nil)
+			svc := tiles.NewService(db, tiles.Config{FeatureCap: cfg.TileFeatureCap, ClusterAbove: cfg.TileClusterAbove, TileTimeout: 10 * cfg.TileTimeout}, nil)
 			last := time.Now()
 			start := time.Now()
 			stats, err := svc.Export(cmd.Context(), tmp, tiles.ExportOptions{

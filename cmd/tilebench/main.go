@@ -333,7 +333,7 @@ func replaySQL(ctx context.Context, db *postgis.DB, trace []request, c int) resu
 				if i >= len(trace) {
 					return
 				}
-				q, kept := tiles.BuildQuery(tiles.Request{Layers: []*geo.Layer{geo.Catalogue[trace[i].layer]}, Addr: trace[i].addr}, tiles.DefaultConfig.FeatureCap)
+				q, kept := tiles.BuildQuery(tiles.Request{Layers: []*geo.Layer{geo.Catalogue[trace[i].layer]}, Addr: trace[i].addr}, tiles.DefaultConfig.Limits())
 				t0 := time.Now()
 				if len(kept) > 0 {
 					var mvt []byte
