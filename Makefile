@@ -34,7 +34,8 @@ test: test-deps vet
 
 # Benchmarks load bigger demo cities (in ./.onemap-bench) and write their
 # figures into docs/BENCHMARKS.md.
-bench: deps build
+bench: build
+	@.ci/deps.sh bench
 	$(GO) run ./cmd/tilebench -onemap $(BIN) -data-dir .onemap-bench -write docs/BENCHMARKS.md
 
 clean:

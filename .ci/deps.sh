@@ -2,6 +2,7 @@
 # Installs what OneMap needs from Debian/Ubuntu packages, only what is missing.
 #   .ci/deps.sh run    PostgreSQL + PostGIS + pgRouting (for `make run`)
 #   .ci/deps.sh test   the same, plus the external validators the tests use
+#   .ci/deps.sh bench  the same as run, plus wrk (the warm-cache load generator)
 set -euo pipefail
 what=${1:-run}
 
@@ -50,5 +51,9 @@ if [ "$what" = test ]; then
       (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules)
     fi
   done
+fi
+if [ "$what" = bench ]; then
+  need=$(missing wrk)
+  [ -z "$need" ] || apt_install $need
 fi
 exit 0

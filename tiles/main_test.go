@@ -18,7 +18,9 @@ var (
 )
 
 // loadDemo loads the small demo city once for the package's tests.
-func loadDemo(t *testing.T) {
+func loadDemo(t *testing.T) { loadDemoB(t) }
+
+func loadDemoB(t testing.TB) {
 	t.Helper()
 	demoOnce.Do(func() {
 		_, demoErr = postgistest.DB(t).LoadDemo(context.Background(), "small", 1, slog.New(slog.NewTextHandler(io.Discard, nil)))

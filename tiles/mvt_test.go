@@ -103,7 +103,9 @@ func gdalSummary(t *testing.T, file string) map[string]gdalLayer {
 }
 
 // townCore returns the centre of the grid cell with the most premises.
-func townCore(t *testing.T) (lon, lat float64) {
+func townCore(t *testing.T) (lon, lat float64) { return townCoreB(t) }
+
+func townCoreB(t testing.TB) (lon, lat float64) {
 	t.Helper()
 	err := postgistest.DB(t).QueryRow(context.Background(), `
 		SELECT ST_X(c), ST_Y(c) FROM (

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,19 +68,31 @@ type Query struct {
 // returns the layers it kept in the statement's column order.
 func BuildQuery(r Request, lim Limits) (Query, []*geo.Layer) {
 	args := []any{r.Addr.Z, r.Addr.X, r.Addr.Y}
-	var parts []string
+	var wheres []string
 	var kept []*geo.Layer
+	var key strings.Builder
+	fmt.Fprintf(&key, "%d/%d", lim.FeatureCap, lim.ClusterAbove)
 	for _, l := range r.Layers {
 		if r.Addr.Z < l.MinZoom || r.Addr.Z > l.MaxZoom {
 			continue
 		}
 		var where string
 		where, args = filterSQL(l, r.Addr.Z, r.Filters, args)
-		parts = append(parts, layerSQL(l, r.Addr.Z, where, lim))
+		wheres = append(wheres, where)
 		kept = append(kept, l)
+		fmt.Fprintf(&key, "|%s/%t/%s", l.ID, Clustered(l, r.Addr.Z), where)
 	}
-	if len(parts) == 0 {
+	if len(kept) == 0 {
 		return Query{}, nil
+	}
+	// The statement depends only on the layers, how each is drawn at this
+	// zoom and which filters apply, so it is built once per such shape.
+	if sql, ok := statements.Load(key.String()); ok {
+		return Query{SQL: sql.(string), Args: args}, kept
+	}
+	var parts []string
+	for i, l := range kept {
+		parts = append(parts, layerSQL(l, r.Addr.Z, wheres[i], lim))
 	}
 	var b strings.Builder
 	b.WriteString("SELECT ")
@@ -96,8 +109,13 @@ func BuildQuery(r Request, lim Limits) (Query, []*geo.Layer) {
 		}
 		fmt.Fprintf(&b, "(%s) l%d", p, i)
 	}
+	statements.Store(key.String(), b.String())
 	return Query{SQL: b.String(), Args: args}, kept
 }
+
+// statements caches built statements by their shape. The shapes are few
+// (layers × zoom bands × filter sets in use), and so is the cache.
+var statements sync.Map
 
 // Clustered reports whether layer l is always served as clusters at zoom z
 // (below its ClusterBelow). Above it, a tile is clustered only where it is

@@ -25,7 +25,9 @@ var (
 	demoErr  error
 )
 
-func loadDemo(t *testing.T) {
+func loadDemo(t *testing.T) { loadDemoB(t) }
+
+func loadDemoB(t testing.TB) {
 	t.Helper()
 	demoOnce.Do(func() {
 		_, demoErr = postgistest.DB(t).LoadDemo(context.Background(), "small", 1, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -34,6 +36,9 @@ func loadDemo(t *testing.T) {
 		t.Fatal(demoErr)
 	}
 }
+
+func lonToX(lon float64, z int) int { return geo.TileOf(z, lon, 0).X }
+func latToY(lat float64, z int) int { return geo.TileOf(z, 0, lat).Y }
 
 // coreTile is a z16 tile over the busiest grid cell, and a tile at sea.
 func coreTile(t *testing.T) (core, sea geo.TileAddr) {

@@ -108,19 +108,37 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 		time.Now().Format("2006-01-02"), host, runtime.NumCPU(), runtime.Version(), scale, premises, viewports, len(trace))
 	fmt.Fprintf(&report, "| run | concurrency | tiles/s | p50 ms | p99 ms | bytes/tile (gzip) | cold ÷ direct |\n|---|---|---|---|---|---|---|\n")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0, DisableCompression: true}}
+	wrkPath, _ := exec.LookPath("wrk")
 	for _, c := range concs {
-		if err := purge(client, addr); err != nil {
-			return err
+		// Cold and direct alternate, three runs each, and the medians are
+		// reported, so neither profits from running second.
+		var colds, directs []result
+		for range 3 {
+			directs = append(directs, replaySQL(ctx, db, trace, c))
+			if err := purge(client, addr); err != nil {
+				return err
+			}
+			colds = append(colds, replay(client, addr, trace, c))
 		}
-		cold := replay(client, addr, trace, c)
-		warm := replay(client, addr, trace, c)
-		direct := replaySQL(ctx, db, trace, c)
+		cold, direct := median(colds), median(directs)
+		var warm result
+		if wrkPath != "" {
+			warm, err = replayWrk(wrkPath, addr, trace, c)
+			if err != nil {
+				return err
+			}
+		} else {
+			warm = replay(client, addr, trace, c)
+		}
 		fmt.Fprintf(&report, "| cold | %d | %.0f | %.2f | %.2f | %.0f | %.0f%% |\n", c, cold.rate, cold.p50, cold.p99, cold.bytes, 100*cold.rate/direct.rate)
 		fmt.Fprintf(&report, "| warm | %d | %.0f | %.2f | %.2f | %.0f | |\n", c, warm.rate, warm.p50, warm.p99, warm.bytes)
 		fmt.Fprintf(&report, "| direct SQL | %d | %.0f | %.2f | %.2f | | |\n", c, direct.rate, direct.p50, direct.p99)
 		if cold.errors+warm.errors > 0 {
 			fmt.Fprintf(&report, "\n(%d errors in the cold run, %d in the warm run)\n", cold.errors, warm.errors)
 		}
+	}
+	if wrkPath != "" {
+		fmt.Fprintf(&report, "\nWarm runs use wrk (one thread, the trace cycled for 10 s after a 3 s warm-up) as the client; cold runs and direct SQL use Go clients. Client and server share the machine's 2 cores.\n")
 	}
 	// The z14 premises tiles of the trace, cold, one at a time.
 	if err := purge(client, addr); err != nil {
@@ -223,6 +241,7 @@ func startServer(bin, url string) (string, func(), error) {
 	l.Close()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "ONEMAP_DATABASE_URL="+url, "ONEMAP_ADDR="+addr, "ONEMAP_ADMIN_TOKEN="+adminToken,
+		"ONEMAP_DB_MAX_CONNS=16",
 		"ONEMAP_LOG_LEVEL=warn", "ONEMAP_TILE_CACHE_MB=1024")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -255,6 +274,87 @@ func purge(client *http.Client, addr string) error {
 		return fmt.Errorf("purge: %s", resp.Status)
 	}
 	return nil
+}
+
+// median returns the run with the median rate.
+func median(rs []result) result {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].rate < rs[j].rate })
+	return rs[len(rs)/2]
+}
+
+// replayWrk cycles the trace with wrk for a fixed time: the warm run, where
+// a Go client would take as much CPU as the server it measures.
+func replayWrk(wrk, addr string, trace []request, c int) (result, error) {
+	dir, err := os.MkdirTemp("", "tilebench-")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(dir)
+	var paths strings.Builder
+	for _, r := range trace {
+		paths.WriteString(r.path() + "\n")
+	}
+	script := filepath.Join(dir, "trace.lua")
+	lua := `local paths = {}
+for line in io.lines("` + filepath.Join(dir, "paths.txt") + `") do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], {["Accept-Encoding"] = "gzip"})
+end
+`
+	if err := os.WriteFile(filepath.Join(dir, "paths.txt"), []byte(paths.String()), 0o644); err != nil {
+		return result{}, err
+	}
+	if err := os.WriteFile(script, []byte(lua), 0o644); err != nil {
+		return result{}, err
+	}
+	args := func(d string) []string {
+		return []string{"-t1", fmt.Sprintf("-c%d", c), "-d" + d, "-s", script, "--latency", "http://" + addr}
+	}
+	if out, err := exec.Command(wrk, args("3s")...).CombinedOutput(); err != nil {
+		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
+	}
+	out, err := exec.Command(wrk, args("10s")...).CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
+	}
+	var r result
+	var transfer float64
+	var unit string
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[0] == "Requests/sec:":
+			fmt.Sscan(f[1], &r.rate)
+		case len(f) == 2 && f[0] == "Transfer/sec:":
+			fmt.Sscanf(f[1], "%f%s", &transfer, &unit)
+		case len(f) == 2 && f[0] == "50%":
+			r.p50 = wrkMillis(f[1])
+		case len(f) == 2 && f[0] == "99%":
+			r.p99 = wrkMillis(f[1])
+		}
+	}
+	mult := map[string]float64{"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}[unit]
+	if r.rate > 0 {
+		r.bytes = transfer * mult / r.rate
+	}
+	return r, nil
+}
+
+// wrkMillis reads a wrk latency such as 812.00us, 2.34ms or 1.01s.
+func wrkMillis(s string) float64 {
+	var v float64
+	for _, u := range []struct {
+		suffix string
+		ms     float64
+	}{{"us", 0.001}, {"ms", 1}, {"s", 1000}} {
+		if strings.HasSuffix(s, u.suffix) {
+			fmt.Sscan(strings.TrimSuffix(s, u.suffix), &v)
+			return v * u.ms
+		}
+	}
+	return 0
 }
 
 type result struct {
