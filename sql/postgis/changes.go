@@ -156,3 +156,13 @@ func (p *PoolCollector) Collect(ch chan<- prometheus.Metric) {
 	counter("empty_acquires", float64(s.EmptyAcquireCount()))
 	counter("wait_seconds", s.AcquireDuration().Seconds())
 }
+
+// QueryRows runs sql with args and streams its rows. Failures to start are
+// classified (see Classify); the caller must Close the rows.
+func (db *DB) QueryRows(ctx context.Context, sql string, args ...any) (geo.Rows, error) {
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	return rows, nil
+}

@@ -1,0 +1,1 @@
+-- placeholder so the package embeds at least one file; replaced by real statements
