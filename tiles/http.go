@@ -229,8 +229,26 @@ func FilterValues(l *geo.Layer) map[string][]string {
 		}
 	}
 	if l.TimeColumn != "" {
-		out["since"] = []string{"date or RFC 3339 time, inclusive, on " + l.TimeColumn}
-		out["until"] = []string{"date or RFC 3339 time, exclusive, on " + l.TimeColumn}
+		out["since"] = []string{"date or RFC 3339 time, inclusive, on " + l.TimeColumn + " (alias from)"}
+		out["until"] = []string{"date or RFC 3339 time, exclusive, on " + l.TimeColumn + " (alias to)"}
+	}
+	if l.GridCell {
+		for _, p := range geo.AreaParams {
+			out[p] = []string{"comma-separated ids of " + p + "s"}
+		}
+	}
+	for _, c := range l.Columns {
+		if c.Type != geo.Ref {
+			continue
+		}
+		for _, rc := range geo.Catalogue[c.RefLayer].Columns {
+			if t, ok := l.FilterTarget(rc.Name); ok && t.Kind == geo.ViaRef {
+				out[rc.Name] = t.Column.Enum
+				if t.Column.Type == geo.Bool {
+					out[rc.Name] = []string{"true", "false"}
+				}
+			}
+		}
 	}
 	return out
 }

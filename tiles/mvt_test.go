@@ -507,3 +507,40 @@ func TestDenseTilesAreClustered(t *testing.T) {
 		}
 	}
 }
+
+// TestFiltersThroughReferencesAndAreas: hazards filtered by their premise's
+// kind and by town hold exactly the hazards PostGIS finds by joining.
+func TestFiltersThroughReferencesAndAreas(t *testing.T) {
+	loadDemo(t)
+	ctx := context.Background()
+	db := postgistest.DB(t)
+	svc := tiles.NewService(db, tiles.Config{ClusterAbove: -1}, nil)
+	var town int64
+	if err := db.QueryRow(ctx, `SELECT c.town_id FROM hazards h JOIN grid_cells g ON g.id = h.grid_cell_id
+		JOIN communities c ON c.id = g.community_id GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&town); err != nil {
+		t.Fatal(err)
+	}
+	l := geo.Catalogue["hazards"]
+	lon, lat := townCore(t)
+	addr := geo.TileOf(15, lon, lat)
+	q := url.Values{"kind": {"group_rental,rental_housing"}, "town": {fmt.Sprint(town)}}
+	fs, err := tiles.ParseFilters([]*geo.Layer{l}, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tile, err := svc.Tile(ctx, tiles.Request{Layers: []*geo.Layer{l}, Addr: addr, Filters: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	if len(tile.Identity) > 0 {
+		file := filepath.Join(t.TempDir(), "h.mvt")
+		writeFile(t, file, tile.Identity)
+		got = len(decodeJS(t, file)[0].Layers["hazards"].Features)
+	}
+	want := postgisCount(t, l, addr, fmt.Sprintf(` AND t.premise_id IN (SELECT id FROM premises WHERE kind IN ('group_rental','rental_housing'))
+		AND t.grid_cell_id IN (SELECT g.id FROM grid_cells g JOIN communities c ON c.id = g.community_id WHERE c.town_id = %d)`, town))
+	if got != want || want == 0 {
+		t.Fatalf("hazards of rental premises in town %d: %d in the tile, %d by PostGIS", town, got, want)
+	}
+}

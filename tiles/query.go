@@ -5,11 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/onemap-city/onemap/geo"
+	"github.com/onemap-city/onemap/sql/filtersql"
 	tilesql "github.com/onemap-city/onemap/sql/tiles"
 )
 
@@ -133,7 +131,7 @@ func layerSQL(l *geo.Layer, z int, where string, lim Limits) string {
 			"{{features}}", fillLayer(featuresTemplate, l, where, lim),
 			"{{clusters}}", fillLayer(clustersTemplate, l, where, lim),
 			"{{threshold}}", strconv.Itoa(lim.ClusterAbove),
-			"{{table}}", pgx.Identifier{l.Table}.Sanitize(),
+			"{{table}}", filtersql.Ident(l.Table),
 			"{{where}}", where,
 			"{{buffer}}", strconv.Itoa(Buffer),
 			"{{extent}}", strconv.Itoa(Extent),
@@ -146,12 +144,12 @@ func layerSQL(l *geo.Layer, z int, where string, lim Limits) string {
 func fillLayer(tmpl string, l *geo.Layer, where string, lim Limits) string {
 	var attrs, dominant strings.Builder
 	for _, c := range l.ClusterBy {
-		col := pgx.Identifier{c}.Sanitize()
+		col := filtersql.Ident(c)
 		fmt.Fprintf(&dominant, ", mode() WITHIN GROUP (ORDER BY t.%s) AS %s", col, col)
 	}
 	for _, c := range l.Columns {
 		if c.Tile {
-			fmt.Fprintf(&attrs, ", %s AS %s", attributeSQL(c), pgx.Identifier{c.Name}.Sanitize())
+			fmt.Fprintf(&attrs, ", %s AS %s", attributeSQL(c), filtersql.Ident(c.Name))
 		}
 	}
 	geom := "t.geom_3857"
@@ -162,7 +160,7 @@ func fillLayer(tmpl string, l *geo.Layer, where string, lim Limits) string {
 	}
 	return strings.NewReplacer(
 		"{{layer}}", quoteLiteral(l.ID),
-		"{{table}}", pgx.Identifier{l.Table}.Sanitize(),
+		"{{table}}", filtersql.Ident(l.Table),
 		"{{geom}}", geom,
 		"{{attributes}}", attrs.String(),
 		"{{dominant}}", dominant.String(),
@@ -177,7 +175,7 @@ func fillLayer(tmpl string, l *geo.Layer, where string, lim Limits) string {
 // attributeSQL is how a column is written into a tile: times as ISO 8601
 // text in the city's clock, everything else as it is stored.
 func attributeSQL(c geo.Column) string {
-	col := "t." + pgx.Identifier{c.Name}.Sanitize()
+	col := "t." + filtersql.Ident(c.Name)
 	switch c.Type {
 	case geo.Timestamp:
 		return fmt.Sprintf(`to_char(%s AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS"+08:00"')`, col)
@@ -187,48 +185,17 @@ func attributeSQL(c geo.Column) string {
 	return col
 }
 
-// filterSQL returns the AND-ed conditions of the filters that apply to l, and
-// args with their values appended.
+// filterSQL returns the conditions of the filters that apply to l and of
+// its zoom rule, and args with their values appended.
 func filterSQL(l *geo.Layer, z int, fs Filters, args []any) (string, []any) {
-	var b strings.Builder
-	for _, f := range fs {
-		switch f.Param {
-		case "since", "until":
-			if l.TimeColumn == "" {
-				continue
-			}
-			t, _ := time.Parse(time.RFC3339, f.Values[0])
-			args = append(args, t)
-			op := ">="
-			if f.Param == "until" {
-				op = "<"
-			}
-			fmt.Fprintf(&b, " AND t.%s %s $%d", pgx.Identifier{l.TimeColumn}.Sanitize(), op, len(args))
-			continue
-		}
-		c, ok := l.Filterable(f.Param)
-		if !ok {
-			continue
-		}
-		col := pgx.Identifier{c.Name}.Sanitize()
-		if c.Type == geo.Bool {
-			// Both values asked for is no filter at all.
-			if len(f.Values) == 1 {
-				args = append(args, f.Values[0] == "true")
-				fmt.Fprintf(&b, " AND t.%s = $%d", col, len(args))
-			}
-			continue
-		}
-		args = append(args, f.Values)
-		fmt.Fprintf(&b, " AND t.%s = ANY($%d::text[])", col, len(args))
-	}
+	where, args := filtersql.Where(l, "t", fs, args)
 	if zb := l.ZoomBy; zb != nil {
 		if values, all := zb.ValuesAt(z); !all {
 			args = append(args, values)
-			fmt.Fprintf(&b, " AND t.%s = ANY($%d::text[])", pgx.Identifier{zb.Column}.Sanitize(), len(args))
+			where += fmt.Sprintf(" AND t.%s = ANY($%d::text[])", filtersql.Ident(zb.Column), len(args))
 		}
 	}
-	return b.String(), args
+	return where, args
 }
 
 // quoteLiteral quotes a catalogue string as an SQL literal.

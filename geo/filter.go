@@ -1,0 +1,273 @@
+package geo
+
+import (
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Filters are validated filter parameters, in canonical form: each
+// parameter once, its values sorted and unique, from/to spelled since/until.
+// Tiles and analytics take the same filters.
+type Filters []Filter
+
+// Filter is one parameter and its accepted values: enumeration or boolean
+// values, one RFC 3339 time (since, until) or area ids (town, community,
+// grid_cell).
+type Filter struct {
+	Param  string
+	Values []string
+}
+
+// Key is the canonical text of the filters, for cache keys and ETags.
+func (fs Filters) Key() string {
+	var b strings.Builder
+	for i, f := range fs {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(f.Param)
+		b.WriteByte('=')
+		b.WriteString(strings.Join(f.Values, ","))
+	}
+	return b.String()
+}
+
+// Get returns the values of param, or nil.
+func (fs Filters) Get(param string) []string {
+	for _, f := range fs {
+		if f.Param == param {
+			return f.Values
+		}
+	}
+	return nil
+}
+
+// TargetKind says how a filter parameter applies to a layer.
+type TargetKind int
+
+const (
+	OnColumn TargetKind = iota + 1 // an enumeration or boolean column of the layer
+	ViaRef                         // a column of the layer a Ref column points to
+	OnTime                         // the layer's TimeColumn (since, until)
+	InArea                         // the grid cells of towns, communities or cells
+)
+
+// FilterTarget is what a filter parameter filters in one layer.
+type FilterTarget struct {
+	Kind   TargetKind
+	Column Column // the filtered column (in Ref's layer for ViaRef)
+	Ref    Column // the layer's Ref column, for ViaRef
+	To     *Layer // the referenced layer, for ViaRef
+}
+
+// TimeParams filter a layer's TimeColumn: since inclusive, until exclusive.
+// from and to are accepted as their synonyms.
+var TimeParams = []string{"since", "until"}
+
+var timeAlias = map[string]string{"from": "since", "to": "until"}
+
+// AreaParams filter layers that carry a grid_cell_id by the grid hierarchy.
+var AreaParams = []string{"town", "community", "grid_cell"}
+
+// FilterTarget returns what parameter param filters in layer l, if anything:
+// its own enumeration or boolean column; else that of a layer it references
+// (hazards?kind=group_rental filters by the premise's kind); since/until on
+// its TimeColumn; town/community/grid_cell when it has a grid cell.
+func (l *Layer) FilterTarget(param string) (FilterTarget, bool) {
+	if c, ok := l.Filterable(param); ok {
+		return FilterTarget{Kind: OnColumn, Column: c}, true
+	}
+	if slices.Contains(TimeParams, param) {
+		if l.TimeColumn == "" {
+			return FilterTarget{}, false
+		}
+		c, _ := l.Column(l.TimeColumn)
+		return FilterTarget{Kind: OnTime, Column: c}, true
+	}
+	if slices.Contains(AreaParams, param) {
+		return FilterTarget{Kind: InArea}, l.GridCell
+	}
+	for _, ref := range l.Columns {
+		if ref.Type != Ref {
+			continue
+		}
+		to := Catalogue[ref.RefLayer]
+		if to == nil {
+			continue
+		}
+		if c, ok := to.Filterable(param); ok {
+			return FilterTarget{Kind: ViaRef, Column: c, Ref: ref, To: to}, true
+		}
+	}
+	return FilterTarget{}, false
+}
+
+// ParseFilters validates query parameters against the layers' catalogue
+// entries. Parameters named in own are the caller's and are skipped. A
+// parameter no layer can filter on, or a value it does not accept, is an
+// EInvalid error naming the parameter.
+func ParseFilters(layers []*Layer, q url.Values, own ...string) (Filters, error) {
+	params := make([]string, 0, len(q))
+	for p := range q {
+		if !slices.Contains(own, p) {
+			params = append(params, p)
+		}
+	}
+	sort.Strings(params)
+	var out Filters
+	for _, given := range params {
+		raw := q[given]
+		p := given
+		if canon, ok := timeAlias[given]; ok {
+			if _, both := q[canon]; both {
+				return nil, Invalid(given, "%s and %s mean the same; give one", given, canon)
+			}
+			p = canon
+		}
+		var target FilterTarget
+		found := false
+		for _, l := range layers {
+			if t, ok := l.FilterTarget(p); ok {
+				target, found = t, true
+				break
+			}
+		}
+		if !found {
+			return nil, Invalid(given, "unknown parameter %q: %s filter on %s", given, layerList(layers), strings.Join(FilterNames(layers), ", "))
+		}
+		var values []string
+		switch target.Kind {
+		case OnTime:
+			if len(raw) != 1 {
+				return nil, Invalid(given, "%s given %d times; give it once", given, len(raw))
+			}
+			t, err := ParseTime(raw[0])
+			if err != nil {
+				return nil, Invalid(given, "%s: %q is not a date (2026-01-31) or time (2026-01-31T08:00:00+08:00)", given, raw[0])
+			}
+			values = []string{t.UTC().Format(time.RFC3339)}
+		default:
+			var err error
+			if values, err = parseValues(layers, given, p, target, raw); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, Filter{Param: p, Values: values})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Param < out[j].Param })
+	if s, u := out.Get("since"), out.Get("until"); s != nil && u != nil && s[0] >= u[0] {
+		return nil, Invalid("until", "the time window is empty: since/from %s is not before until/to %s", s[0], u[0])
+	}
+	return out, nil
+}
+
+// parseValues reads the comma-separated values of a column or area filter.
+func parseValues(layers []*Layer, given, p string, target FilterTarget, raw []string) ([]string, error) {
+	var values []string
+	for _, r := range raw {
+		for _, v := range strings.Split(r, ",") {
+			v = strings.TrimSpace(v)
+			switch {
+			case target.Kind == InArea:
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil || n <= 0 {
+					return nil, Invalid(given, "%s: %q is not an id (a positive whole number)", given, v)
+				}
+				v = strconv.FormatInt(n, 10)
+			case target.Column.Type == Bool:
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return nil, Invalid(given, "%s: %q is not true or false", given, v)
+				}
+				v = strconv.FormatBool(b)
+			default:
+				if !validValue(layers, p, v) {
+					return nil, Invalid(given, "%s: unknown value %q; want one of %s", given, v, strings.Join(target.Column.Enum, ", "))
+				}
+			}
+			if !slices.Contains(values, v) {
+				values = append(values, v)
+			}
+		}
+	}
+	if target.Kind == InArea {
+		slices.SortFunc(values, func(a, b string) int {
+			x, _ := strconv.ParseInt(a, 10, 64)
+			y, _ := strconv.ParseInt(b, 10, 64)
+			return int(x - y)
+		})
+	} else {
+		sort.Strings(values)
+	}
+	return values, nil
+}
+
+// validValue reports whether v is allowed for parameter p by every layer
+// that filters on p (layers may share a column name with different enums).
+func validValue(layers []*Layer, p, v string) bool {
+	ok := false
+	for _, l := range layers {
+		if t, has := l.FilterTarget(p); has {
+			if !slices.Contains(t.Column.Enum, v) {
+				return false
+			}
+			ok = true
+		}
+	}
+	return ok
+}
+
+// ParseTime reads a date (YYYY-MM-DD, midnight in China Standard Time, the
+// city's clock) or an RFC 3339 time.
+func ParseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.ParseInLocation("2006-01-02", s, ChinaTime)
+}
+
+// ChinaTime is China Standard Time (UTC+8, no daylight saving since 1991).
+var ChinaTime = time.FixedZone("CST", 8*3600)
+
+func layerList(layers []*Layer) string {
+	s := make([]string, len(layers))
+	for i, l := range layers {
+		s[i] = l.ID
+	}
+	return strings.Join(s, ",")
+}
+
+// FilterNames lists the filter parameters the layers accept, sorted.
+func FilterNames(layers []*Layer) []string {
+	var names []string
+	add := func(n string) {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	for _, l := range layers {
+		candidates := append(append([]string{}, TimeParams...), AreaParams...)
+		for _, c := range l.Columns {
+			candidates = append(candidates, c.Name)
+			if c.Type == Ref && Catalogue[c.RefLayer] != nil {
+				for _, rc := range Catalogue[c.RefLayer].Columns {
+					candidates = append(candidates, rc.Name)
+				}
+			}
+		}
+		for _, n := range candidates {
+			if _, ok := l.FilterTarget(n); ok {
+				add(n)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return []string{"nothing"}
+	}
+	sort.Strings(names)
+	return names
+}
