@@ -75,6 +75,10 @@ type Layer struct {
 	TimeColumn string
 	// CacheMaxAge is the Cache-Control max-age of the layer's tiles, seconds.
 	CacheMaxAge int
+	// Weights are the named weightings analytics may apply to the layer's
+	// points (weight=severity): SQL expressions over the table alias t,
+	// written here, never taken from a request.
+	Weights map[string]string
 	// ZoomBy shows features only from the zoom their value of a column
 	// allows (roads: arterials from z8, local streets from z13), so that
 	// low-zoom tiles carry what can be seen at that scale.
@@ -190,6 +194,7 @@ var Catalogue = map[string]*Layer{
 		Description: "Risk sources: rental housing, small and micro enterprises and other places.",
 		Geometry:    Point, MinZoom: 10, MaxZoom: 22, GridCell: true,
 		ClusterBelow: 15, ClusterBy: []string{"kind", "tag"}, CacheMaxAge: 300,
+		Weights: map[string]string{"occupants": "COALESCE(t.occupants, 0)", "tag": "CASE t.tag WHEN 'red' THEN 3 WHEN 'yellow' THEN 2 ELSE 1 END"},
 		Columns: []Column{
 			{Name: "kind", Type: Enum, Enum: PremiseKinds, Required: true, Tile: true, Description: "kind of premise"},
 			{Name: "name", Type: Text, Tile: true, Description: "name"},
@@ -239,6 +244,7 @@ var Catalogue = map[string]*Layer{
 		Description: "Fire hazards found in inspections, through rectification to closure.",
 		Geometry:    Point, MinZoom: 12, MaxZoom: 22, GridCell: true,
 		ClusterBelow: 15, ClusterBy: []string{"category", "status"}, TimeColumn: "reported_at", CacheMaxAge: 60,
+		Weights: map[string]string{"severity": "CASE t.severity WHEN 'major' THEN 3 ELSE 1 END"},
 		Columns: []Column{
 			{Name: "premise_id", Type: Ref, RefLayer: "premises", Property: "premise", Tile: true, Description: "id of the premise"},
 			{Name: "category", Type: Enum, Enum: HazardCategories, Required: true, Tile: true, Description: "hazard category"},
@@ -255,6 +261,7 @@ var Catalogue = map[string]*Layer{
 		Description: "Visits of grid workers and inspectors to premises.",
 		Geometry:    Point, MinZoom: 13, MaxZoom: 22, GridCell: true,
 		ClusterBelow: 16, ClusterBy: []string{"result"}, TimeColumn: "inspected_at", CacheMaxAge: 60,
+		Weights: map[string]string{"hazards_found": "t.hazards_found"},
 		Columns: []Column{
 			{Name: "premise_id", Type: Ref, RefLayer: "premises", Property: "premise", Tile: true, Description: "id of the premise"},
 			{Name: "inspected_at", Type: Timestamp, Required: true, Tile: true, Description: "time of the visit"},

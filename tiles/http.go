@@ -28,6 +28,20 @@ type Handler struct {
 	Extents    Extents
 	PublicURL  string // base of absolute URLs; empty: from the request
 	AdminToken string // bearer token for purge; empty: purge disabled
+	// Derived are tile layers computed by other packages (analytics), served
+	// on their own routes; they are listed in the catalogue and have TileJSON.
+	Derived []DerivedLayer
+}
+
+// DerivedLayer describes a tile layer that is computed, not a table.
+type DerivedLayer struct {
+	ID, Title, TitleZH, Description string
+	GeometryType                    string
+	MinZoom, MaxZoom                int
+	Fields                          map[string]string
+	Filters                         map[string][]string
+	Format                          string // "mvt" or "png"
+	Bounds                          [4]float64
 }
 
 // Register adds the tile routes to e.
@@ -195,7 +209,33 @@ func (h *Handler) catalogue(c echo.Context) error {
 			Tiles:    base + "/tiles/" + l.ID + "/{z}/{x}/{y}.mvt",
 		})
 	}
+	for _, d := range h.Derived {
+		out = append(out, catalogueEntry{
+			ID: d.ID, Title: d.Title, TitleZH: d.TitleZH, Description: d.Description,
+			GeometryType: d.GeometryType, MinZoom: d.MinZoom, MaxZoom: d.MaxZoom, Fields: d.Fields, Filters: d.Filters,
+			TileJSON: base + "/tiles/" + d.ID + ".json", Tiles: base + "/tiles/" + d.ID + "/{z}/{x}/{y}." + d.Format,
+		})
+	}
 	return c.JSON(http.StatusOK, map[string]any{"layers": out})
+}
+
+// derivedTileJSON is the TileJSON of a derived layer; query parameters are
+// carried into the tile URL as they are (the layer's own handler checks them).
+func (h *Handler) derivedTileJSON(c echo.Context, d DerivedLayer) error {
+	u := h.baseURL(c) + "/tiles/" + d.ID + "/{z}/{x}/{y}." + d.Format
+	if q := c.QueryParams().Encode(); q != "" {
+		u += "?" + q
+	}
+	tj := TileJSON{
+		TileJSON: "3.0.0", Name: d.ID, Description: d.Description, Version: "1.0.0", Attribution: geo.Attribution,
+		Scheme: "xyz", Tiles: []string{u}, MinZoom: d.MinZoom, MaxZoom: d.MaxZoom, Bounds: d.Bounds,
+		Center:       [3]float64{(d.Bounds[0] + d.Bounds[2]) / 2, (d.Bounds[1] + d.Bounds[3]) / 2, float64(d.MinZoom)},
+		VectorLayers: []VectorLayer{},
+	}
+	if d.Format == "mvt" {
+		tj.VectorLayers = []VectorLayer{{ID: d.ID, Description: d.Description, MinZoom: d.MinZoom, MaxZoom: d.MaxZoom, Fields: d.Fields}}
+	}
+	return c.JSON(http.StatusOK, tj)
 }
 
 // Fields returns the attributes a layer's tiles carry, name → description,
@@ -284,6 +324,11 @@ func (h *Handler) tileJSON(c echo.Context) error {
 	ids, ok := strings.CutSuffix(name, ".json")
 	if !ok {
 		return geo.Errorf(geo.ENotFound, "no such resource /tiles/%s: want /tiles/{layers}.json or /tiles/{layers}/{z}/{x}/{y}.mvt", name)
+	}
+	for _, d := range h.Derived {
+		if d.ID == ids {
+			return h.derivedTileJSON(c, d)
+		}
 	}
 	layers, err := ParseLayers(ids)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/onemap-city/onemap/analytics"
 	"github.com/onemap-city/onemap/frontend"
 	"github.com/onemap-city/onemap/geo"
 	"github.com/onemap-city/onemap/sql/postgis"
@@ -95,8 +96,11 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 		CacheBytes: int64(cfg.TileCacheMB) << 20, FeatureCap: cfg.TileFeatureCap, ClusterAbove: cfg.TileClusterAbove,
 		TileTimeout: cfg.TileTimeout,
 	}, tiles.NewMetrics(reg))
-	th := &tiles.Handler{Service: ts, Extents: db, PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken}
+	th := &tiles.Handler{Service: ts, Extents: db, PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken,
+		Derived: analytics.DerivedLayers()}
 	th.Register(e)
+	ah := &analytics.Handler{KDE: analytics.NewKDEService(db, analytics.Limits{}), Density: analytics.NewDensityService(db, analytics.Limits{})}
+	ah.Register(e)
 
 	h := &basics{db: db, log: log}
 	e.GET("/healthz", h.healthz)

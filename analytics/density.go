@@ -1,0 +1,325 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/maptile"
+
+	"github.com/onemap-city/onemap/geo"
+)
+
+// HexStat is one hexagon of a density binning: flat-topped, edge Size
+// metres, anchored at the EPSG:4549 origin like PostGIS's ST_HexagonGrid, so
+// cell (I, J) is the same cell in every request.
+type HexStat struct {
+	I, J     int
+	X, Y     float64 // centre, EPSG:4549
+	Size     float64 // edge, metres
+	Count    int
+	Weight   float64
+	Premises int // premises in the cell, for rates (-1: not counted)
+	GiZ      float64
+	GiP      float64
+	GiBin    int
+}
+
+// AreaKM2 is the hexagon's area in km² (2.598·s²).
+func (h HexStat) AreaKM2() float64 { return HexArea(h.Size) / 1e6 }
+
+// DensityService bins points into hexagons and finds hot spots.
+type DensityService struct {
+	DB     Database
+	Limits Limits
+
+	land    *memo[[]hexKey] // study-area cells by size, from the towns
+	hotspot *memo[[]HexStat]
+}
+
+// NewDensityService returns a density service over db (zero limits: DefaultLimits).
+func NewDensityService(db Database, lim Limits) *DensityService {
+	if lim == (Limits{}) {
+		lim = DefaultLimits
+	}
+	return &DensityService{DB: db, Limits: lim, land: newMemo[[]hexKey](16), hotspot: newMemo[[]HexStat](64)}
+}
+
+type hexKey struct{ I, J int }
+
+// CellSize reads a hexagon edge length (metres) within the limits; empty
+// gives def. Failures are EInvalid naming "cell".
+func (s *DensityService) CellSize(given string, def float64) (float64, error) {
+	if given == "" {
+		return def, nil
+	}
+	v, err := strconv.ParseFloat(given, 64)
+	if err != nil || math.IsNaN(v) {
+		return 0, geo.Invalid("cell", "cell %q is not a number of metres", given)
+	}
+	if v < s.Limits.MinCell || v > s.Limits.MaxCell {
+		return 0, geo.Invalid("cell", "cell %g m is out of range: %g–%g m", v, s.Limits.MinCell, s.Limits.MaxCell)
+	}
+	return v, nil
+}
+
+// CheckArea fails with EInvalid naming "bbox" when a metric box is larger
+// than the limit.
+func (s *DensityService) CheckArea(box [4]float64) error {
+	if a := (box[2] - box[0]) * (box[3] - box[1]) / 1e6; a > s.Limits.MaxAreaKM2 {
+		return geo.Invalid("bbox", "bbox covers %.0f km²; the limit is %.0f km²", a, s.Limits.MaxAreaKM2)
+	}
+	return nil
+}
+
+// Hexes bins the selection's points in box (EPSG:4549) into hexagons of
+// edge size: every cell that holds a point of the box, each point counted
+// in exactly one cell. With premises, each cell also counts its premises.
+func (s *DensityService) Hexes(ctx context.Context, sel Selection, box [4]float64, size float64, premises bool) ([]HexStat, error) {
+	pts, err := Points(ctx, s.DB, sel, box)
+	if err != nil {
+		return nil, err
+	}
+	cells := map[hexKey]*HexStat{}
+	for _, p := range pts {
+		if p.X < box[0] || p.X > box[2] || p.Y < box[1] || p.Y > box[3] {
+			continue // the index's box test is loose by a float4's width
+		}
+		i, j := HexCell(p.X, p.Y, size)
+		c := cells[hexKey{i, j}]
+		if c == nil {
+			x, y := HexCentre(i, j, size)
+			c = &HexStat{I: i, J: j, X: x, Y: y, Size: size, Premises: -1}
+			cells[hexKey{i, j}] = c
+		}
+		c.Count++
+		c.Weight += p.W
+	}
+	out := make([]HexStat, 0, len(cells))
+	for _, c := range cells {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		return out[a].I < out[b].I || out[a].I == out[b].I && out[a].J < out[b].J
+	})
+	if premises && len(out) > 0 {
+		all := Selection{Layer: geo.Catalogue["premises"]}
+		pp, err := Points(ctx, s.DB, all, expand(box, 2*size))
+		if err != nil {
+			return nil, err
+		}
+		count := map[hexKey]int{}
+		for _, p := range pp {
+			i, j := HexCell(p.X, p.Y, size)
+			count[hexKey{i, j}]++
+		}
+		for k := range out {
+			out[k].Premises = count[hexKey{out[k].I, out[k].J}]
+		}
+	}
+	return out, nil
+}
+
+// hexRing returns the hexagon's corners in lon/lat, counter-clockwise
+// (GeoJSON's exterior winding; clockwise in tile space once y points down).
+func hexRing(x, y, s float64) orb.Ring {
+	ring := make(orb.Ring, 0, 7)
+	for k := 0; k <= 6; k++ {
+		a := float64(k%6) * math.Pi / 3
+		lon, lat := geo.FromGK120(x+s*math.Cos(a), y+s*math.Sin(a))
+		ring = append(ring, orb.Point{lon, lat})
+	}
+	return ring
+}
+
+// Feature returns the cell as a GeoJSON feature in EPSG:4326 with its
+// figures: count, weight, density_km2, weighted_density_km2, and where
+// counted premises and per_100_premises; hot-spot fields when set.
+func (h HexStat) Feature(hotspot bool) *geojson.Feature {
+	f := geojson.NewFeature(orb.Polygon{hexRing(h.X, h.Y, h.Size)})
+	f.ID = h.ID()
+	f.Properties = geojson.Properties{
+		"i": h.I, "j": h.J, "count": h.Count, "weight": h.Weight,
+		"density_km2": round6(float64(h.Count) / h.AreaKM2()), "weighted_density_km2": round6(h.Weight / h.AreaKM2()),
+	}
+	if h.Premises >= 0 {
+		f.Properties["premises"] = h.Premises
+		if h.Premises > 0 {
+			f.Properties["per_100_premises"] = round6(100 * float64(h.Count) / float64(h.Premises))
+		}
+	}
+	if hotspot {
+		f.Properties["gi_z"], f.Properties["gi_p"], f.Properties["gi_bin"] = round6(h.GiZ), h.GiP, h.GiBin
+	}
+	return f
+}
+
+// ID is a stable feature id for the cell (its i, j interleaved).
+func (h HexStat) ID() uint64 {
+	zig := func(v int) uint64 { return uint64((v << 1) ^ (v >> 63)) }
+	return zig(h.I)<<32 | zig(h.J)&0xffffffff
+}
+
+func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+
+// FeatureCollection returns the cells as GeoJSON.
+func FeatureCollection(cells []HexStat, hotspot bool) *geojson.FeatureCollection {
+	fc := geojson.NewFeatureCollection()
+	for _, c := range cells {
+		fc.Append(c.Feature(hotspot))
+	}
+	return fc
+}
+
+// tileBound is a tile's extent with the 64-unit buffer of our vector tiles.
+var tileBound = orb.Bound{Min: orb.Point{-64, -64}, Max: orb.Point{4096 + 64, 4096 + 64}}
+
+// TileMVT encodes cells as one MVT layer of tile a, clipped to the buffer.
+// It returns nil for no cells.
+func TileMVT(name string, cells []HexStat, a geo.TileAddr, hotspot bool) ([]byte, error) {
+	if len(cells) == 0 {
+		return nil, nil
+	}
+	layer := mvt.NewLayer(name, FeatureCollection(cells, hotspot))
+	layer.Version = 2
+	layer.Extent = 4096
+	layers := mvt.Layers{layer}
+	layers.ProjectToTile(maptile.New(uint32(a.X), uint32(a.Y), maptile.Zoom(a.Z)))
+	layers.Clip(tileBound)
+	kept := layer.Features[:0]
+	for _, f := range layer.Features {
+		if f.Geometry != nil && len(f.Geometry.(orb.Polygon)) > 0 {
+			kept = append(kept, f)
+		}
+	}
+	layer.Features = kept
+	if len(kept) == 0 {
+		return nil, nil
+	}
+	return mvt.Marshal(layers)
+}
+
+// TileCellSize is the hexagon edge used at zoom z when none is given: a
+// round number of metres about 12 pixels (of 256) across at the city's
+// latitude, so cells stay readable at every zoom.
+func TileCellSize(z int) float64 {
+	px := geo.PixelSize(z, 256) * math.Cos(27.8*math.Pi/180)
+	want := 12 * px
+	for _, s := range []float64{25, 50, 100, 200, 400, 800, 1600, 3200} {
+		if s >= want {
+			return s
+		}
+	}
+	return 3200
+}
+
+// TileBox is the EPSG:4549 box of a tile, grown by g metres.
+func TileBox(a geo.TileAddr, g float64) [4]float64 {
+	b := a.Bounds3857()
+	toLonLat := func(mx, my float64) (float64, float64) {
+		return mx / 6378137 * 180 / math.Pi, (2*math.Atan(math.Exp(my/6378137)) - math.Pi/2) * 180 / math.Pi
+	}
+	minLon, minLat := toLonLat(b[0], b[1])
+	maxLon, maxLat := toLonLat(b[2], b[3])
+	return expand(metricBox([4]float64{minLon, minLat, maxLon, maxLat}), g)
+}
+
+// HotSpots finds Getis-Ord Gi* hot and cold spots of the selection's counts
+// (weights when the selection is weighted) on hexagons of edge size over
+// the study area: every cell whose centre lies in the territory (the towns),
+// empty ones included, as ArcGIS's hot-spot analysis does. band ≤ 0 takes
+// the ArcGIS Optimized Hot Spot default. Bins use FDR when fdr is set.
+// It returns the cells and the band used.
+func (s *DensityService) HotSpots(ctx context.Context, sel Selection, size, band float64, fdr bool) ([]HexStat, float64, error) {
+	v, err := version(ctx, s.DB, sel.Layer)
+	if err != nil {
+		return nil, 0, err
+	}
+	tv, err := version(ctx, s.DB, geo.Catalogue["towns"])
+	if err != nil {
+		return nil, 0, err
+	}
+	study, err := s.land.get(fmt.Sprint(size), tv, func() ([]hexKey, error) { return s.studyArea(ctx, size) })
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(study) < 3 {
+		return nil, 0, geo.Invalid("cell", "cell %g m leaves %d cells in the city: too few for hot spots", size, len(study))
+	}
+	key := fmt.Sprintf("%s|%g|%g|%t", sel.Key(), size, band, fdr)
+	var used float64
+	cells, err := s.hotspot.get(key, v*1_000_003+tv, func() ([]HexStat, error) {
+		counted, err := s.Hexes(ctx, sel, world, size, false)
+		if err != nil {
+			return nil, err
+		}
+		byKey := map[hexKey]HexStat{}
+		for _, c := range counted {
+			byKey[hexKey{c.I, c.J}] = c
+		}
+		cells := make([]HexStat, len(study))
+		xs, ys, vals := make([]float64, len(study)), make([]float64, len(study)), make([]float64, len(study))
+		for n, k := range study {
+			c, ok := byKey[k]
+			if !ok {
+				x, y := HexCentre(k.I, k.J, size)
+				c = HexStat{I: k.I, J: k.J, X: x, Y: y, Size: size}
+			}
+			c.Premises = -1
+			cells[n] = c
+			xs[n], ys[n] = c.X, c.Y
+			vals[n] = float64(c.Count)
+			if sel.Weight != "" {
+				vals[n] = c.Weight
+			}
+		}
+		b := band
+		if b <= 0 {
+			b = DefaultBand(xs, ys)
+		}
+		res, err := GiStar(xs, ys, vals, b)
+		if err != nil {
+			return nil, err
+		}
+		bins := Bins(res, fdr)
+		for n := range cells {
+			cells[n].GiZ, cells[n].GiP, cells[n].GiBin = res[n].Z, res[n].P, bins[n]
+		}
+		return cells, nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	used = band
+	if used <= 0 && len(cells) > 0 {
+		xs, ys := make([]float64, len(cells)), make([]float64, len(cells))
+		for n, c := range cells {
+			xs[n], ys[n] = c.X, c.Y
+		}
+		used = DefaultBand(xs, ys)
+	}
+	return cells, used, nil
+}
+
+// studyArea lists the hexagons of edge size whose centre lies in a town.
+func (s *DensityService) studyArea(ctx context.Context, size float64) ([]hexKey, error) {
+	rows, err := s.DB.QueryRows(ctx, mustSQL("study_area.sql"), size)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: study area: %w", err)
+	}
+	defer rows.Close()
+	var out []hexKey
+	for rows.Next() {
+		var k hexKey
+		if err := rows.Scan(&k.I, &k.J); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,236 @@
+package analytics
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/onemap-city/onemap/geo"
+)
+
+// Limits bound what one analysis request may ask for.
+type Limits struct {
+	MinRadius, MaxRadius float64 // kernel radius, metres
+	MinCell, MaxCell     float64 // grid or hexagon cell size, metres
+	MaxAreaKM2           float64 // largest bbox
+	MaxCells             int     // largest grid download
+}
+
+// DefaultLimits are the limits a zero Limits stands for.
+var DefaultLimits = Limits{MinRadius: 10, MaxRadius: 5000, MinCell: 5, MaxCell: 5000, MaxAreaKM2: 5000, MaxCells: 4_000_000}
+
+// TileSize is the width and height of heatmap tiles, in pixels.
+const TileSize = 256
+
+// KDEService computes kernel density (quartic kernel, METHODS.md) over
+// selections of points: heatmap tiles, point values and grid downloads.
+type KDEService struct {
+	DB     Database
+	Limits Limits
+
+	bandwidths *memo[float64]
+	maxima     *memo[float64]
+}
+
+// NewKDEService returns a KDE service over db with the given limits (zero:
+// DefaultLimits).
+func NewKDEService(db Database, lim Limits) *KDEService {
+	if lim == (Limits{}) {
+		lim = DefaultLimits
+	}
+	return &KDEService{DB: db, Limits: lim, bandwidths: newMemo[float64](64), maxima: newMemo[float64](256)}
+}
+
+// Radius returns the radius to use: the given one (text, metres) checked
+// against the limits, or, when empty, the ArcGIS default bandwidth of the
+// whole selection. Failures are EInvalid naming "radius".
+func (s *KDEService) Radius(ctx context.Context, sel Selection, given string) (float64, error) {
+	if given != "" {
+		r, err := strconv.ParseFloat(given, 64)
+		if err != nil || math.IsNaN(r) || math.IsInf(r, 0) {
+			return 0, geo.Invalid("radius", "radius %q is not a number of metres", given)
+		}
+		if r < s.Limits.MinRadius || r > s.Limits.MaxRadius {
+			return 0, geo.Invalid("radius", "radius %g m is out of range: %g–%g m", r, s.Limits.MinRadius, s.Limits.MaxRadius)
+		}
+		return r, nil
+	}
+	v, err := version(ctx, s.DB, sel.Layer)
+	if err != nil {
+		return 0, err
+	}
+	r, err := s.bandwidths.get(sel.Key(), v, func() (float64, error) {
+		pts, err := Points(ctx, s.DB, sel, world)
+		if err != nil {
+			return 0, err
+		}
+		return DefaultBandwidth(pts)
+	})
+	if err != nil {
+		return 0, err
+	}
+	// The default rule can fall outside what a tile may compute.
+	return math.Min(math.Max(r, s.Limits.MinRadius), s.Limits.MaxRadius), nil
+}
+
+// PointDensity is the density at one place.
+type PointDensity struct {
+	Lon, Lat   float64 `json:"-"`
+	Raw        float64 `json:"raw"`         // QGIS "Raw": Σ w·(1 − (d/r)²)²
+	DensityKM2 float64 `json:"density_km2"` // ArcGIS density per km²
+	Radius     float64 `json:"radius"`      // metres
+	Points     int     `json:"points"`      // points within the radius
+}
+
+// At returns the density of the selection at lon, lat with radius r.
+func (s *KDEService) At(ctx context.Context, sel Selection, lon, lat, r float64) (*PointDensity, error) {
+	x, y := geo.ToGK120(lon, lat)
+	pts, err := Points(ctx, s.DB, sel, [4]float64{x - r, y - r, x + r, y + r})
+	if err != nil {
+		return nil, err
+	}
+	raw := Raw(pts, x, y, r)
+	n := 0
+	for _, p := range pts {
+		if math.Hypot(p.X-x, p.Y-y) < r {
+			n++
+		}
+	}
+	return &PointDensity{Lon: lon, Lat: lat, Raw: raw, DensityKM2: raw * PerKm2(r), Radius: r, Points: n}, nil
+}
+
+// TileRaw returns the QGIS Raw value at the centre of every pixel of a
+// 256×256 Web Mercator tile, row by row from the north. Every pixel sees all
+// points within r, including those of neighbouring tiles: tiles are seamless.
+func (s *KDEService) TileRaw(ctx context.Context, sel Selection, a geo.TileAddr, r float64) ([]float64, error) {
+	xs, ys := PixelCentres(a)
+	box := [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+	for i := range xs {
+		box = [4]float64{min(box[0], xs[i]), min(box[1], ys[i]), max(box[2], xs[i]), max(box[3], ys[i])}
+	}
+	pts, err := Points(ctx, s.DB, sel, expand(box, r))
+	if err != nil {
+		return nil, err
+	}
+	if len(pts) == 0 {
+		return make([]float64, len(xs)), nil
+	}
+	k, err := NewKDE(pts, r)
+	if err != nil {
+		return nil, err
+	}
+	return k.Sample(xs, ys), nil
+}
+
+// PixelCentres returns the EPSG:4549 coordinates of the centres of a tile's
+// 256×256 pixels, row by row from the north.
+func PixelCentres(a geo.TileAddr) (xs, ys []float64) {
+	b := a.Bounds3857()
+	px := (b[2] - b[0]) / TileSize
+	xs = make([]float64, 0, TileSize*TileSize)
+	ys = make([]float64, 0, TileSize*TileSize)
+	for row := 0; row < TileSize; row++ {
+		my := b[3] - (float64(row)+0.5)*px
+		lat := (2*math.Atan(math.Exp(my/6378137)) - math.Pi/2) * 180 / math.Pi
+		for col := 0; col < TileSize; col++ {
+			mx := b[0] + (float64(col)+0.5)*px
+			lon := mx / 6378137 * 180 / math.Pi
+			x, y := geo.ToGK120(lon, lat)
+			xs, ys = append(xs, x), append(ys, y)
+		}
+	}
+	return xs, ys
+}
+
+// ScaleMax is the density (per km²) the heatmap colour ramp tops out at: the
+// highest density of the selection at any of its points (up to 20,000 of
+// them, evenly taken). One scale for every tile and zoom: no seams, no jumps.
+func (s *KDEService) ScaleMax(ctx context.Context, sel Selection, r float64) (float64, error) {
+	v, err := version(ctx, s.DB, sel.Layer)
+	if err != nil {
+		return 0, err
+	}
+	return s.maxima.get(fmt.Sprintf("%s|%g", sel.Key(), r), v, func() (float64, error) {
+		pts, err := Points(ctx, s.DB, sel, world)
+		if err != nil || len(pts) == 0 {
+			return 0, err
+		}
+		k, err := NewKDE(pts, r)
+		if err != nil {
+			return 0, err
+		}
+		step := max(1, len(pts)/20000)
+		var xs, ys []float64
+		for i := 0; i < len(pts); i += step {
+			xs, ys = append(xs, pts[i].X), append(ys, pts[i].Y)
+		}
+		top := 0.0
+		for _, v := range k.Sample(xs, ys) {
+			top = max(top, v)
+		}
+		return top * PerKm2(r), nil
+	})
+}
+
+// TilePNG renders a heatmap tile: density per km² on the perceptual ramp,
+// transparent where there is none, on the selection's fixed scale.
+func (s *KDEService) TilePNG(ctx context.Context, sel Selection, a geo.TileAddr, r float64) ([]byte, error) {
+	top, err := s.ScaleMax(ctx, sel, r)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := s.TileRaw(ctx, sel, a, r)
+	if err != nil {
+		return nil, err
+	}
+	per := PerKm2(r)
+	for i := range raw {
+		raw[i] *= per
+	}
+	var buf bytes.Buffer
+	if err := EncodePNG(&buf, raw, TileSize, TileSize, top); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Grid computes density per km² on a grid of square cells (EPSG:4549,
+// aligned to multiples of cell) covering the lon/lat bbox, for download.
+// Failures: EInvalid for a cell size, area or cell count beyond the limits.
+func (s *KDEService) Grid(ctx context.Context, sel Selection, bbox [4]float64, cell, r float64) (*Grid, error) {
+	if cell < s.Limits.MinCell || cell > s.Limits.MaxCell || math.IsNaN(cell) {
+		return nil, geo.Invalid("cell", "cell %g m is out of range: %g–%g m", cell, s.Limits.MinCell, s.Limits.MaxCell)
+	}
+	mb := metricBox(bbox)
+	if area := (mb[2] - mb[0]) * (mb[3] - mb[1]) / 1e6; area > s.Limits.MaxAreaKM2 {
+		return nil, geo.Invalid("bbox", "bbox covers %.0f km²; the limit is %.0f km²", area, s.Limits.MaxAreaKM2)
+	}
+	x0, y1 := math.Floor(mb[0]/cell)*cell, math.Ceil(mb[3]/cell)*cell
+	cols := int(math.Ceil((mb[2]-x0)/cell)) + 0
+	rows := int(math.Ceil((y1-mb[1])/cell)) + 0
+	cols, rows = max(cols, 1), max(rows, 1)
+	if cols*rows > s.Limits.MaxCells {
+		return nil, geo.Invalid("cell", "%d×%d cells is more than the %d a download may hold: choose a larger cell or a smaller bbox", cols, rows, s.Limits.MaxCells)
+	}
+	pts, err := Points(ctx, s.DB, sel, expand([4]float64{x0, y1 - float64(rows)*cell, x0 + float64(cols)*cell, y1}, r))
+	if err != nil {
+		return nil, err
+	}
+	g := &Grid{OriginX: x0, OriginY: y1, CellSize: cell, Cols: cols, Rows: rows, NoData: -9999}
+	if len(pts) == 0 {
+		g.Values = make([]float64, cols*rows)
+		return g, nil
+	}
+	k, err := NewKDE(pts, r)
+	if err != nil {
+		return nil, err
+	}
+	g.Values = k.Grid(x0, y1, cell, cell, cols, rows)
+	per := PerKm2(r)
+	for i := range g.Values {
+		g.Values[i] *= per
+	}
+	return g, nil
+}

@@ -1,0 +1,341 @@
+package analytics
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/labstack/echo/v4"
+
+	"github.com/onemap-city/onemap/geo"
+)
+
+// Handler serves the density and hot-spot endpoints.
+type Handler struct {
+	KDE     *KDEService
+	Density *DensityService
+}
+
+// Register adds the routes to e. The tile routes are more specific than the
+// tiles package's /tiles/{layers}/... and take precedence over it.
+func (h *Handler) Register(e *echo.Echo) {
+	get := []string{http.MethodGet, http.MethodHead}
+	e.Match(get, "/tiles/heatmap/:z/:x/:file", h.heatmapTile)
+	e.Match(get, "/tiles/hazard_density/:z/:x/:file", h.densityTile)
+	e.Match(get, "/tiles/hotspots/:z/:x/:file", h.hotspotTile)
+	e.GET("/api/v1/kde", h.kdePoint)
+	e.GET("/api/v1/kde/grid", h.kdeGrid)
+	e.GET("/api/v1/density", h.density)
+	e.GET("/api/v1/hotspots", h.hotspots)
+}
+
+// tileAddr reads z/x/{y}.ext, checking the extension.
+func tileAddr(c echo.Context, ext string) (geo.TileAddr, error) {
+	file := c.Param("file")
+	y, got, ok := strings.Cut(file, ".")
+	if !ok || got != ext {
+		return geo.TileAddr{}, geo.Invalid("y", "tile name %q: want {y}.%s", file, ext)
+	}
+	return geo.ParseTileAddr(c.Param("z"), c.Param("x"), y)
+}
+
+// send writes body with an ETag, honouring If-None-Match.
+func send(c echo.Context, contentType string, body []byte, maxAge int) error {
+	var sum [8]byte
+	binary.BigEndian.PutUint64(sum[:], xxhash.Sum64(body))
+	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:]) + `"`
+	h := c.Response().Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", maxAge))
+	if c.Request().Header.Get("If-None-Match") == etag {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, contentType, body)
+}
+
+// heatmapTile answers GET /tiles/heatmap/{z}/{x}/{y}.png?layer=..&radius=..&weight=..&filters.
+func (h *Handler) heatmapTile(c echo.Context) error {
+	a, err := tileAddr(c, "png")
+	if err != nil {
+		return err
+	}
+	sel, err := ParseSelection(c.QueryParams(), "radius")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	r, err := h.KDE.Radius(ctx, sel, c.QueryParam("radius"))
+	if err != nil {
+		return err
+	}
+	png, err := h.KDE.TilePNG(ctx, sel, a, r)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("X-KDE-Radius", strconv.FormatFloat(r, 'f', -1, 64))
+	return send(c, "image/png", png, 60)
+}
+
+// kdePoint answers GET /api/v1/kde?layer=..&lon=..&lat=..&radius=..
+func (h *Handler) kdePoint(c echo.Context) error {
+	sel, err := ParseSelection(c.QueryParams(), "lon", "lat", "radius")
+	if err != nil {
+		return err
+	}
+	lon, err := coordinate(c.QueryParam("lon"), "lon", 180)
+	if err != nil {
+		return err
+	}
+	lat, err := coordinate(c.QueryParam("lat"), "lat", 90)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	r, err := h.KDE.Radius(ctx, sel, c.QueryParam("radius"))
+	if err != nil {
+		return err
+	}
+	d, err := h.KDE.At(ctx, sel, lon, lat, r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"layer": sel.Layer.ID, "lon": lon, "lat": lat, "weight": sel.Weight, "filters": sel.Filters.Key(),
+		"radius": d.Radius, "raw": d.Raw, "density_km2": d.DensityKM2, "points": d.Points,
+		"kernel": "quartic", "crs": "EPSG:4549",
+	})
+}
+
+func coordinate(s, name string, limit float64) (float64, error) {
+	if s == "" {
+		return 0, geo.Invalid(name, "%s is required", name)
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.Abs(v) > limit {
+		return 0, geo.Invalid(name, "%s %q: want a number within ±%g", name, s, limit)
+	}
+	return v, nil
+}
+
+// kdeGrid answers GET /api/v1/kde/grid?layer=..&bbox=..&cell=..&radius=..&format=geotiff|asc
+// with density per km² on an EPSG:4549 grid an analyst opens in QGIS.
+func (h *Handler) kdeGrid(c echo.Context) error {
+	sel, err := ParseSelection(c.QueryParams(), "bbox", "cell", "radius", "format")
+	if err != nil {
+		return err
+	}
+	bbox, err := geo.ParseBBox(c.QueryParam("bbox"))
+	if err != nil {
+		return err
+	}
+	format := c.QueryParam("format")
+	if format == "" {
+		format = "geotiff"
+	}
+	if format != "geotiff" && format != "asc" {
+		return geo.Invalid("format", "format %q: want geotiff or asc", format)
+	}
+	cell := 50.0
+	if s := c.QueryParam("cell"); s != "" {
+		if cell, err = strconv.ParseFloat(s, 64); err != nil {
+			return geo.Invalid("cell", "cell %q is not a number of metres", s)
+		}
+	}
+	ctx := c.Request().Context()
+	r, err := h.KDE.Radius(ctx, sel, c.QueryParam("radius"))
+	if err != nil {
+		return err
+	}
+	g, err := h.KDE.Grid(ctx, sel, bbox, cell, r)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	name := fmt.Sprintf("%s-kde-r%g-c%g", sel.Layer.ID, r, cell)
+	ctype := "image/tiff"
+	if format == "asc" {
+		err, ctype, name = WriteASC(&buf, *g), "text/plain; charset=utf-8", name+".asc"
+	} else {
+		err, name = WriteGeoTIFF(&buf, *g), name+".tif"
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	return c.Blob(http.StatusOK, ctype, buf.Bytes())
+}
+
+// metricArea reads bbox (EPSG:4326; required unless optional) as an
+// EPSG:4549 box within the size limit.
+func (h *Handler) metricArea(c echo.Context, optional bool) ([4]float64, error) {
+	s := c.QueryParam("bbox")
+	if s == "" {
+		if optional {
+			return world, nil
+		}
+		return world, geo.Invalid("bbox", "bbox is required: minLon,minLat,maxLon,maxLat")
+	}
+	b, err := geo.ParseBBox(s)
+	if err != nil {
+		return world, err
+	}
+	mb := metricBox(b)
+	return mb, h.Density.CheckArea(mb)
+}
+
+// density answers GET /api/v1/density?layer=..&cell=..&bbox=.. with the
+// hexagons holding points as a GeoJSON FeatureCollection.
+func (h *Handler) density(c echo.Context) error {
+	sel, err := ParseSelection(c.QueryParams(), "cell", "bbox")
+	if err != nil {
+		return err
+	}
+	size, err := h.Density.CellSize(c.QueryParam("cell"), 200)
+	if err != nil {
+		return err
+	}
+	box, err := h.metricArea(c, false)
+	if err != nil {
+		return err
+	}
+	cells, err := h.Density.Hexes(c.Request().Context(), sel, box, size, true)
+	if err != nil {
+		return err
+	}
+	fc := FeatureCollection(cells, false)
+	fc.ExtraMembers = map[string]any{"layer": sel.Layer.ID, "cell": size, "weight": sel.Weight, "filters": sel.Filters.Key(), "crs_of_cells": "EPSG:4549"}
+	return c.JSON(http.StatusOK, fc)
+}
+
+// hotspots answers GET /api/v1/hotspots?layer=..&cell=..&band=..&bbox=..&fdr=..
+// with Gi* z-scores, p-values and bins of every cell of the study area.
+func (h *Handler) hotspots(c echo.Context) error {
+	sel, err := ParseSelection(c.QueryParams(), "cell", "band", "bbox", "fdr")
+	if err != nil {
+		return err
+	}
+	size, err := h.Density.CellSize(c.QueryParam("cell"), 200)
+	if err != nil {
+		return err
+	}
+	band := 0.0
+	if s := c.QueryParam("band"); s != "" {
+		if band, err = strconv.ParseFloat(s, 64); err != nil || band <= 0 || band > 50000 {
+			return geo.Invalid("band", "band %q: want a distance in metres, above 0 and at most 50000", s)
+		}
+	}
+	fdr := true
+	if s := c.QueryParam("fdr"); s != "" {
+		if fdr, err = strconv.ParseBool(s); err != nil {
+			return geo.Invalid("fdr", "fdr %q: want true or false", s)
+		}
+	}
+	box, err := h.metricArea(c, true)
+	if err != nil {
+		return err
+	}
+	cells, used, err := h.Density.HotSpots(c.Request().Context(), sel, size, band, fdr)
+	if err != nil {
+		return err
+	}
+	var in []HexStat
+	for _, cl := range cells {
+		if cl.X >= box[0] && cl.X <= box[2] && cl.Y >= box[1] && cl.Y <= box[3] {
+			in = append(in, cl)
+		}
+	}
+	fc := FeatureCollection(in, true)
+	fc.ExtraMembers = map[string]any{"layer": sel.Layer.ID, "cell": size, "band": used, "fdr": fdr,
+		"weight": sel.Weight, "filters": sel.Filters.Key(), "study_area_cells": len(cells)}
+	return c.JSON(http.StatusOK, fc)
+}
+
+// densityTile answers GET /tiles/hazard_density/{z}/{x}/{y}.mvt: hazards
+// binned in hexagons sized for the zoom (or cell=), layer "hazard_density".
+func (h *Handler) densityTile(c echo.Context) error {
+	a, err := tileAddr(c, "mvt")
+	if err != nil {
+		return err
+	}
+	q := c.QueryParams()
+	if q.Has("layer") {
+		return geo.Invalid("layer", "hazard_density tiles are of hazards; use /api/v1/density for other layers")
+	}
+	q.Set("layer", "hazards")
+	sel, err := ParseSelection(q, "cell")
+	if err != nil {
+		return err
+	}
+	size, err := h.Density.CellSize(c.QueryParam("cell"), TileCellSize(a.Z))
+	if err != nil {
+		return err
+	}
+	// Cells reaching into the tile need all their points: grow by two edges.
+	cells, err := h.Density.Hexes(c.Request().Context(), sel, TileBox(a, 2*size), size, true)
+	if err != nil {
+		return err
+	}
+	b, err := TileMVT("hazard_density", cells, a, false)
+	if err != nil {
+		return err
+	}
+	return sendTile(c, b)
+}
+
+// hotspotTile answers GET /tiles/hotspots/{z}/{x}/{y}.mvt?layer=..&cell=..:
+// the city-wide Gi* cells that meet the tile, layer "hotspots".
+func (h *Handler) hotspotTile(c echo.Context) error {
+	a, err := tileAddr(c, "mvt")
+	if err != nil {
+		return err
+	}
+	q := c.QueryParams()
+	if !q.Has("layer") {
+		q.Set("layer", "hazards")
+	}
+	sel, err := ParseSelection(q, "cell", "band", "fdr")
+	if err != nil {
+		return err
+	}
+	size, err := h.Density.CellSize(c.QueryParam("cell"), 200)
+	if err != nil {
+		return err
+	}
+	band := 0.0
+	if s := c.QueryParam("band"); s != "" {
+		if band, err = strconv.ParseFloat(s, 64); err != nil || band <= 0 || band > 50000 {
+			return geo.Invalid("band", "band %q: want a distance in metres, above 0 and at most 50000", s)
+		}
+	}
+	cells, _, err := h.Density.HotSpots(c.Request().Context(), sel, size, band, c.QueryParam("fdr") != "false")
+	if err != nil {
+		return err
+	}
+	box := TileBox(a, 2*size)
+	var in []HexStat
+	for _, cl := range cells {
+		if cl.X >= box[0] && cl.X <= box[2] && cl.Y >= box[1] && cl.Y <= box[3] {
+			in = append(in, cl)
+		}
+	}
+	b, err := TileMVT("hotspots", in, a, true)
+	if err != nil {
+		return err
+	}
+	return sendTile(c, b)
+}
+
+func sendTile(c echo.Context, b []byte) error {
+	c.Response().Header().Set("Vary", "Accept-Encoding")
+	if len(b) == 0 {
+		c.Response().Header().Set("Cache-Control", "public, max-age=60")
+		return c.NoContent(http.StatusNoContent)
+	}
+	return send(c, "application/vnd.mapbox-vector-tile", b, 60)
+}

@@ -1,0 +1,196 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/onemap-city/onemap/geo"
+	analyticssql "github.com/onemap-city/onemap/sql/analytics"
+	"github.com/onemap-city/onemap/sql/filtersql"
+)
+
+// Selection is the points an analysis runs on: a point layer of the
+// catalogue, its filters, and an optional named weight.
+type Selection struct {
+	Layer   *geo.Layer
+	Filters geo.Filters
+	Weight  string // a key of Layer.Weights, or "" for 1 per point
+}
+
+// Key identifies the selection in caches.
+func (s Selection) Key() string {
+	return s.Layer.ID + "|" + s.Weight + "|" + s.Filters.Key()
+}
+
+// ParseSelection reads layer, weight and the filters from a query. Parameters
+// in own belong to the caller. Failures are EInvalid naming the parameter.
+func ParseSelection(q url.Values, own ...string) (Selection, error) {
+	id := q.Get("layer")
+	if id == "" {
+		return Selection{}, geo.Invalid("layer", "layer is required: one of %s", strings.Join(PointLayers(), ", "))
+	}
+	l, err := geo.LookupLayer(id)
+	if err != nil || l.Geometry != geo.Point {
+		return Selection{}, geo.Invalid("layer", "layer %q: want a point layer, one of %s", id, strings.Join(PointLayers(), ", "))
+	}
+	sel := Selection{Layer: l, Weight: q.Get("weight")}
+	if sel.Weight != "" {
+		if _, ok := l.Weights[sel.Weight]; !ok {
+			names := make([]string, 0, len(l.Weights))
+			for n := range l.Weights {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			return Selection{}, geo.Invalid("weight", "weight %q: the %s layer is weighted by %s", sel.Weight, id, orNone(names))
+		}
+	}
+	if sel.Filters, err = geo.ParseFilters([]*geo.Layer{l}, q, append(own, "layer", "weight")...); err != nil {
+		return Selection{}, err
+	}
+	return sel, nil
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "nothing (no weights are defined)"
+	}
+	return strings.Join(names, ", ")
+}
+
+// PointLayers lists the catalogue's point layers, sorted.
+func PointLayers() []string {
+	var ids []string
+	for _, id := range geo.LayerIDs() {
+		if geo.Catalogue[id].Geometry == geo.Point {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+var pointsTemplate = mustSQL("points.sql")
+
+// mustSQL reads an embedded statement without its comment lines, which
+// document placeholders and must not be filled in.
+func mustSQL(name string) string {
+	b, err := analyticssql.FS.ReadFile(name)
+	if err != nil {
+		panic("analytics: missing embedded SQL " + name) // caught by any test
+	}
+	var keep []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "--") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// world is a metric box around everything: "no spatial limit".
+var world = [4]float64{-1e9, -1e9, 1e9, 1e9}
+
+// Points streams the selection's points within the metric box (EPSG:4549).
+func Points(ctx context.Context, db Database, sel Selection, box [4]float64) ([]Point, error) {
+	weight := "1"
+	if sel.Weight != "" {
+		weight = sel.Layer.Weights[sel.Weight]
+	}
+	where, args := filtersql.Where(sel.Layer, "t", sel.Filters, []any{box[0], box[1], box[2], box[3]})
+	sql := strings.NewReplacer("{{table}}", filtersql.Ident(sel.Layer.Table), "{{weight}}", weight, "{{where}}", where).Replace(pointsTemplate)
+	rows, err := db.QueryRows(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: points of %s: %w", sel.Layer.ID, err)
+	}
+	defer rows.Close()
+	var pts []Point
+	for rows.Next() {
+		var p Point
+		if err := rows.Scan(&p.X, &p.Y, &p.W); err != nil {
+			return nil, err
+		}
+		pts = append(pts, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("analytics: points of %s: %w", sel.Layer.ID, err)
+	}
+	return pts, nil
+}
+
+// version returns a layer's data version, so cached results are used only
+// while the data they were computed from is unchanged.
+func version(ctx context.Context, db Database, l *geo.Layer) (int64, error) {
+	var v int64
+	err := db.ScanRow(ctx, mustSQL("version.sql"), []any{l.Table}, &v)
+	return v, err
+}
+
+// memo caches values computed from a selection, by key and data version.
+// It holds a bounded number of entries; it is safe for concurrent use.
+type memo[V any] struct {
+	mu      sync.Mutex
+	entries map[string]memoEntry[V]
+	order   []string
+	limit   int
+}
+
+type memoEntry[V any] struct {
+	version int64
+	value   V
+}
+
+func newMemo[V any](limit int) *memo[V] {
+	return &memo[V]{entries: map[string]memoEntry[V]{}, limit: limit}
+}
+
+// get returns the value for key at version v, computing it with f if needed.
+func (m *memo[V]) get(key string, v int64, f func() (V, error)) (V, error) {
+	m.mu.Lock()
+	if e, ok := m.entries[key]; ok && e.version == v {
+		m.mu.Unlock()
+		return e.value, nil
+	}
+	m.mu.Unlock()
+	val, err := f()
+	if err != nil {
+		return val, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.entries[key]; !ok {
+		m.order = append(m.order, key)
+		if len(m.order) > m.limit {
+			delete(m.entries, m.order[0])
+			m.order = slices.Delete(m.order, 0, 1)
+		}
+	}
+	m.entries[key] = memoEntry[V]{version: v, value: val}
+	return val, nil
+}
+
+// expand grows a box by d on every side.
+func expand(b [4]float64, d float64) [4]float64 {
+	return [4]float64{b[0] - d, b[1] - d, b[2] + d, b[3] + d}
+}
+
+// metricBox returns the EPSG:4549 box around a lon/lat box, sampling its
+// edges (the projection bends them slightly).
+func metricBox(b [4]float64) [4]float64 {
+	out := [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+	for i := 0; i <= 8; i++ {
+		f := float64(i) / 8
+		for _, p := range [][2]float64{
+			{b[0] + f*(b[2]-b[0]), b[1]}, {b[0] + f*(b[2]-b[0]), b[3]},
+			{b[0], b[1] + f*(b[3]-b[1])}, {b[2], b[1] + f*(b[3]-b[1])},
+		} {
+			x, y := geo.ToGK120(p[0], p[1])
+			out = [4]float64{min(out[0], x), min(out[1], y), max(out[2], x), max(out[3], y)}
+		}
+	}
+	return out
+}

@@ -1,1 +1,0 @@
--- placeholder so the package embeds at least one file; replaced by real statements
