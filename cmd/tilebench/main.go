@@ -41,11 +41,12 @@ func main() {
 		conc        = flag.String("concurrency", "1,8,64", "client concurrencies")
 		write       = flag.String("write", "", "Markdown file to write the report into (between tilebench markers)")
 		sweepCities = flag.Bool("sweep", true, "sweep all layers and zooms for the largest tile")
+		onlyAnalyt  = flag.Bool("analytics-only", false, "measure only the analytics endpoints (heatmap, hex density, hot spots, stats)")
 	)
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx := context.Background()
-	if err := run(ctx, log, *bin, *dir, *scale, *viewports, parseInts(*conc), *write, *sweepCities); err != nil {
+	if err := run(ctx, log, *bin, *dir, *scale, *viewports, parseInts(*conc), *write, *sweepCities, *onlyAnalyt); err != nil {
 		fmt.Fprintln(os.Stderr, "tilebench:", err)
 		os.Exit(1)
 	}
@@ -63,7 +64,7 @@ func parseInts(s string) []int {
 	return out
 }
 
-func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewports int, concs []int, write string, sweep bool) error {
+func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewports int, concs []int, write string, sweep, onlyAnalytics bool) error {
 	cluster, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir, Durable: true, Logger: log})
 	if err != nil {
 		return err
@@ -104,6 +105,18 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 
 	var report bytes.Buffer
 	host, _ := os.Hostname()
+	if onlyAnalytics {
+		fmt.Fprintf(&report, "Measured %s on %s (%d cores), demo `%s` (%d premises). Command: `go run ./cmd/tilebench -scale %s -analytics-only -write docs/BENCHMARKS.md`.\n\n",
+			time.Now().Format("2006-01-02"), host, runtime.NumCPU(), scale, premises, scale)
+		if err := analyticsBench(ctx, db, addr, &report); err != nil {
+			return err
+		}
+		fmt.Print(report.String())
+		if write != "" {
+			return writeSection(write, "analytics-"+scale, report.String())
+		}
+		return nil
+	}
 	fmt.Fprintf(&report, "Measured %s on %s (%d cores, %s), demo `%s` (%d premises), trace of %d viewports = %d tile requests (z10–z17 over town cores, one request per visible layer, 1280×800 px viewports of 512 px tiles). `cold`: OneMap's tile cache purged before the run (PostgreSQL's own buffers warm); `warm`: the same trace again. `direct SQL`: the same statements through pgx with the same concurrency and a pool of 16, no HTTP. Command: `make bench`.\n\n",
 		time.Now().Format("2006-01-02"), host, runtime.NumCPU(), runtime.Version(), scale, premises, viewports, len(trace))
 	fmt.Fprintf(&report, "| run | concurrency | tiles/s | p50 ms | p99 ms | bytes/tile (gzip) | cold ÷ direct |\n|---|---|---|---|---|---|---|\n")
@@ -516,6 +529,83 @@ func sizeSweep(ctx context.Context, db *postgis.DB, report *bytes.Buffer) error 
 		fmt.Fprintf(report, "| %s | %.1f KB | %v | %d | %d |\n", id, float64(biggest)/1000, at, n, trunc)
 	}
 	fmt.Fprintf(report, "\nLargest tile of all: %.1f KB (limit 500 KB).\n", float64(overall)/1000)
+	return nil
+}
+
+// analyticsBench times the analytics endpoints one request at a time:
+// heatmap and hex-density tiles around the busiest grid cells (every request
+// is computed: these tiles are not cached), Gi* over the whole city (a new
+// band each run, so nothing is reused but the study area) and the grid
+// statistics of every cell.
+func analyticsBench(ctx context.Context, db *postgis.DB, addr string, report *bytes.Buffer) error {
+	rows, err := db.Query(ctx, `SELECT ST_X(c), ST_Y(c) FROM (
+		SELECT ST_Centroid(ST_Collect(geom)) AS c, count(*) AS n FROM hazards
+		WHERE grid_cell_id IS NOT NULL GROUP BY grid_cell_id ORDER BY n DESC, grid_cell_id LIMIT 7) s`)
+	if err != nil {
+		return err
+	}
+	var cores [][2]float64
+	for rows.Next() {
+		var p [2]float64
+		_ = rows.Scan(&p[0], &p[1])
+		cores = append(cores, p)
+	}
+	client := &http.Client{Timeout: 2 * time.Minute}
+	timeAll := func(urls []string) ([]float64, error) {
+		var ms []float64
+		for _, u := range urls {
+			t0 := time.Now()
+			resp, err := client.Get("http://" + addr + u)
+			if err != nil {
+				return nil, err
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode >= 400 {
+				return nil, fmt.Errorf("%s: %s", u, resp.Status)
+			}
+			ms = append(ms, float64(time.Since(t0).Microseconds())/1000)
+		}
+		return ms, nil
+	}
+	row := func(name string, ms []float64) {
+		sort.Float64s(ms)
+		fmt.Fprintf(report, "| %s | %d | %.0f | %.0f |\n", name, len(ms), ms[len(ms)/2], ms[len(ms)-1])
+	}
+	fmt.Fprintf(report, "| request | runs | p50 ms | max ms |\n|---|---|---|---|\n")
+	// The colour scale of a selection is computed once (then cached by data
+	// version); warm it so the tiles measure themselves.
+	if _, err := timeAll([]string{"/tiles/heatmap/12/0/0.png?layer=hazards&radius=300"}); err != nil {
+		return err
+	}
+	var heat, hex []string
+	for _, c := range cores {
+		a := geo.TileOf(12, c[0], c[1])
+		heat = append(heat, fmt.Sprintf("/tiles/heatmap/12/%d/%d.png?layer=hazards&radius=300", a.X, a.Y))
+		b := geo.TileOf(13, c[0], c[1])
+		hex = append(hex, fmt.Sprintf("/tiles/hazard_density/13/%d/%d.mvt", b.X, b.Y))
+	}
+	ms, err := timeAll(heat)
+	if err != nil {
+		return err
+	}
+	row("z12 heatmap PNG tile over a hot spot (radius 300 m)", ms)
+	if ms, err = timeAll(hex); err != nil {
+		return err
+	}
+	row("z13 hazard_density tile over a hot spot", ms)
+	if _, err := timeAll([]string{"/api/v1/hotspots?layer=hazards&cell=200&band=900"}); err != nil {
+		return err // the study area, once
+	}
+	if ms, err = timeAll([]string{"/api/v1/hotspots?layer=hazards&cell=200&band=600", "/api/v1/hotspots?layer=hazards&cell=200&band=700", "/api/v1/hotspots?layer=hazards&cell=200&band=800"}); err != nil {
+		return err
+	}
+	row("Gi* hot spots, whole city, 200 m hexagons", ms)
+	if ms, err = timeAll([]string{"/api/v1/stats?level=grid_cell", "/api/v1/stats?level=grid_cell", "/api/v1/stats?level=grid_cell"}); err == nil {
+		row("stats of every grid cell", ms)
+	} else {
+		fmt.Fprintf(report, "\n(stats not measured: %v)\n", err)
+	}
 	return nil
 }
 
