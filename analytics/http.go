@@ -224,17 +224,9 @@ func (h *Handler) hotspots(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	band := 0.0
-	if s := c.QueryParam("band"); s != "" {
-		if band, err = strconv.ParseFloat(s, 64); err != nil || band <= 0 || band > 50000 {
-			return geo.Invalid("band", "band %q: want a distance in metres, above 0 and at most 50000", s)
-		}
-	}
-	fdr := true
-	if s := c.QueryParam("fdr"); s != "" {
-		if fdr, err = strconv.ParseBool(s); err != nil {
-			return geo.Invalid("fdr", "fdr %q: want true or false", s)
-		}
+	band, fdr, err := hotspotParams(c)
+	if err != nil {
+		return err
 	}
 	box, err := h.metricArea(c, true)
 	if err != nil {
@@ -244,13 +236,7 @@ func (h *Handler) hotspots(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in []HexStat
-	for _, cl := range cells {
-		if cl.X >= box[0] && cl.X <= box[2] && cl.Y >= box[1] && cl.Y <= box[3] {
-			in = append(in, cl)
-		}
-	}
-	fc := FeatureCollection(in, true)
+	fc := FeatureCollection(cellsIn(cells, box), true)
 	fc.ExtraMembers = map[string]any{"layer": sel.Layer.ID, "cell": size, "band": used, "fdr": fdr,
 		"weight": sel.Weight, "filters": sel.Filters.Key(), "study_area_cells": len(cells)}
 	return c.JSON(http.StatusOK, fc)
@@ -307,28 +293,47 @@ func (h *Handler) hotspotTile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	band := 0.0
-	if s := c.QueryParam("band"); s != "" {
-		if band, err = strconv.ParseFloat(s, 64); err != nil || band <= 0 || band > 50000 {
-			return geo.Invalid("band", "band %q: want a distance in metres, above 0 and at most 50000", s)
-		}
-	}
-	cells, _, err := h.Density.HotSpots(c.Request().Context(), sel, size, band, c.QueryParam("fdr") != "false")
+	band, fdr, err := hotspotParams(c)
 	if err != nil {
 		return err
 	}
-	box := TileBox(a, 2*size)
+	cells, _, err := h.Density.HotSpots(c.Request().Context(), sel, size, band, fdr)
+	if err != nil {
+		return err
+	}
+	b, err := TileMVT("hotspots", cellsIn(cells, TileBox(a, 2*size)), a, true)
+	if err != nil {
+		return err
+	}
+	return sendTile(c, b)
+}
+
+// hotspotParams reads band (metres; 0 = the default rule) and fdr (default
+// true). Failures are EInvalid naming the parameter.
+func hotspotParams(c echo.Context) (band float64, fdr bool, err error) {
+	fdr = true
+	if s := c.QueryParam("band"); s != "" {
+		if band, err = strconv.ParseFloat(s, 64); err != nil || !(band > 0 && band <= 50000) {
+			return 0, false, geo.Invalid("band", "band %q: want a distance in metres, above 0 and at most 50000", s)
+		}
+	}
+	if s := c.QueryParam("fdr"); s != "" {
+		if fdr, err = strconv.ParseBool(s); err != nil {
+			return 0, false, geo.Invalid("fdr", "fdr %q: want true or false", s)
+		}
+	}
+	return band, fdr, nil
+}
+
+// cellsIn keeps the cells whose centre lies in box.
+func cellsIn(cells []HexStat, box [4]float64) []HexStat {
 	var in []HexStat
 	for _, cl := range cells {
 		if cl.X >= box[0] && cl.X <= box[2] && cl.Y >= box[1] && cl.Y <= box[3] {
 			in = append(in, cl)
 		}
 	}
-	b, err := TileMVT("hotspots", in, a, true)
-	if err != nil {
-		return err
-	}
-	return sendTile(c, b)
+	return in
 }
 
 func sendTile(c echo.Context, b []byte) error {

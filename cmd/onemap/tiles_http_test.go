@@ -7,35 +7,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/onemap-city/onemap/analytics"
 	"github.com/onemap-city/onemap/geo"
 	"github.com/onemap-city/onemap/sql/postgis/postgistest"
 )
 
-var (
-	demoOnce sync.Once
-	demoErr  error
-)
-
 func loadDemo(t *testing.T) { loadDemoB(t) }
 
-func loadDemoB(t testing.TB) {
-	t.Helper()
-	demoOnce.Do(func() {
-		_, demoErr = postgistest.DB(t).LoadDemo(context.Background(), "small", 1, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	})
-	if demoErr != nil {
-		t.Fatal(demoErr)
-	}
-}
+func loadDemoB(t testing.TB) { postgistest.Demo(t, "small") }
 
 func lonToX(lon float64, z int) int { return geo.TileOf(z, lon, 0).X }
 func latToY(lat float64, z int) int { return geo.TileOf(z, 0, lat).Y }
@@ -304,7 +290,8 @@ func TestTileJSONAndCatalogue(t *testing.T) {
 	loadDemo(t)
 	e := newServer(testConfig(), postgistest.DB(t), quiet).Echo
 	fwd := map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "map.example.org"}
-	for _, target := range []string{"/tiles/premises.json", "/tiles/hydrants,shelters,fire_stations.json", "/tiles/towns.json", "/tiles/hazards.json?status=open"} {
+	for _, target := range []string{"/tiles/premises.json", "/tiles/hydrants,shelters,fire_stations.json", "/tiles/towns.json", "/tiles/hazards.json?status=open",
+		"/tiles/hazard_density.json?status=open", "/tiles/hotspots.json", "/tiles/heatmap.json?layer=hazards"} {
 		rec, doc := do(t, e, "GET", target, fwd)
 		if rec.Code != 200 {
 			t.Fatalf("%s: %d %s", target, rec.Code, rec.Body)
@@ -343,11 +330,12 @@ func TestTileJSONAndCatalogue(t *testing.T) {
 	}
 	raw, _ := json.Marshal(cat["layers"])
 	_ = json.Unmarshal(raw, &list)
-	if len(list) != len(geo.Catalogue) {
-		t.Fatalf("catalogue lists %d layers, want %d", len(list), len(geo.Catalogue))
+	// Every table layer, and the layers analytics computes.
+	if want := len(geo.Catalogue) + len(analytics.DerivedLayers()); len(list) != want {
+		t.Fatalf("catalogue lists %d layers, want %d", len(list), want)
 	}
 	for _, l := range list {
-		if l.Title == "" || l.Geometry == "" || len(l.Fields) == 0 || l.MinZoom == nil || l.MaxZoom == nil || !strings.HasSuffix(l.TileJSON, "/tiles/"+l.ID+".json") {
+		if l.Title == "" || l.Geometry == "" || (len(l.Fields) == 0 && l.Geometry != "raster") || l.MinZoom == nil || l.MaxZoom == nil || !strings.HasSuffix(l.TileJSON, "/tiles/"+l.ID+".json") {
 			t.Errorf("catalogue entry incomplete: %+v", l)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -230,4 +231,26 @@ func Truncate(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+var (
+	demoMu    sync.Mutex
+	demoScale string
+)
+
+// Demo makes the demo city of scale (seed 1) the package database's data,
+// loading it only when another scale, or none, is there. Tests that change
+// rows must put them back.
+func Demo(t testing.TB, scale string) {
+	t.Helper()
+	demoMu.Lock()
+	defer demoMu.Unlock()
+	if demoScale == scale {
+		return
+	}
+	demoScale = ""
+	if _, err := DB(t).LoadDemo(context.Background(), scale, 1, nil); err != nil {
+		t.Fatalf("postgistest: load the %s demo: %v", scale, err)
+	}
+	demoScale = scale
 }
