@@ -247,6 +247,11 @@ func Fields(l *geo.Layer) map[string]string {
 			f[c.Name] = c.Description
 		}
 	}
+	if l.AreaCells != "" {
+		for k, v := range geo.AreaStatFields {
+			f[k] = v
+		}
+	}
 	if l.ClusterBelow > 0 {
 		below := " (clusters, below zoom " + strconv.Itoa(l.ClusterBelow) + ")"
 		f["count"] = "number of features in the cluster" + below

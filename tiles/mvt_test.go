@@ -544,3 +544,84 @@ func TestFiltersThroughReferencesAndAreas(t *testing.T) {
 		t.Fatalf("hazards of rental premises in town %d: %d in the tile, %d by PostGIS", town, got, want)
 	}
 }
+
+// TestAreaTilesCarryTheirStatistics: a town's attributes in its tile equal
+// counts made directly from premises and hazards, and a hazard closed in the
+// town shows in the next town tile once hazards are invalidated.
+func TestAreaTilesCarryTheirStatistics(t *testing.T) {
+	loadDemo(t)
+	ctx := context.Background()
+	db := postgistest.DB(t)
+	svc := tiles.NewService(db, tiles.Config{CacheBytes: 16 << 20}, nil)
+	l := geo.Catalogue["towns"]
+	lon, lat := townCore(t)
+	addr := geo.TileOf(10, lon, lat)
+	read := func() map[uint64]map[string]any {
+		tile, err := svc.Tile(ctx, tiles.Request{Layers: []*geo.Layer{l}, Addr: addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "towns.mvt")
+		writeFile(t, file, tile.Identity)
+		out := map[uint64]map[string]any{}
+		for _, f := range decodeJS(t, file)[0].Layers["towns"].Features {
+			out[*f.ID] = f.Properties
+		}
+		return out
+	}
+	towns := read()
+	if len(towns) == 0 {
+		t.Fatal("no town in the tile")
+	}
+	checked := 0
+	for id, p := range towns {
+		var premises, red, open, closed int
+		err := db.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM premises p JOIN grid_cells g ON g.id = p.grid_cell_id JOIN communities c ON c.id = g.community_id WHERE c.town_id = $1),
+			(SELECT count(*) FROM premises p JOIN grid_cells g ON g.id = p.grid_cell_id JOIN communities c ON c.id = g.community_id WHERE c.town_id = $1 AND p.tag = 'red'),
+			(SELECT count(*) FROM hazards h JOIN grid_cells g ON g.id = h.grid_cell_id JOIN communities c ON c.id = g.community_id WHERE c.town_id = $1 AND h.status = 'open'),
+			(SELECT count(*) FROM hazards h JOIN grid_cells g ON g.id = h.grid_cell_id JOIN communities c ON c.id = g.community_id WHERE c.town_id = $1 AND h.status = 'closed')`,
+			int64(id)).Scan(&premises, &red, &open, &closed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		num := func(k string) int {
+			v, _ := p[k].(float64)
+			return int(v)
+		}
+		if num("premises") != premises || num("premises_red") != red || num("hazards_open") != open || num("hazards_closed") != closed {
+			t.Errorf("town %d: tile says premises %d red %d open %d closed %d; counted %d %d %d %d", id,
+				num("premises"), num("premises_red"), num("hazards_open"), num("hazards_closed"), premises, red, open, closed)
+		}
+		for k := range geo.AreaStatFields {
+			if _, ok := p[k]; !ok && premises > 0 && k != "median_days_to_close" {
+				t.Errorf("town %d lacks %s", id, k)
+			}
+		}
+		checked++
+	}
+	// Close one open hazard of a town in the tile.
+	var hid, town int64
+	err := db.QueryRow(ctx, `SELECT h.id, c.town_id FROM hazards h JOIN grid_cells g ON g.id = h.grid_cell_id
+		JOIN communities c ON c.id = g.community_id WHERE h.status = 'open' AND c.town_id = ANY($1) ORDER BY h.id LIMIT 1`, keys(towns)).Scan(&hid, &town)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, "UPDATE hazards SET status = 'closed', closed_at = reported_at + interval '3 days' WHERE id = $1", hid); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Exec(context.Background(), "UPDATE hazards SET status = 'open', closed_at = NULL WHERE id = $1", hid)
+	svc.Invalidate("hazards")
+	after := read()
+	if got, was := after[uint64(town)]["hazards_open"].(float64), towns[uint64(town)]["hazards_open"].(float64); got != was-1 {
+		t.Fatalf("town %d: %v open hazards after closing one, was %v", town, got, was)
+	}
+}
+
+func keys(m map[uint64]map[string]any) []int64 {
+	var out []int64
+	for k := range m {
+		out = append(out, int64(k))
+	}
+	return out
+}

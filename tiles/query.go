@@ -2,6 +2,7 @@ package tiles
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ var (
 	featuresTemplate = mustTemplate("features.sql")
 	clustersTemplate = mustTemplate("clusters.sql")
 	denseTemplate    = mustTemplate("dense.sql")
+	areaStatsJoins   = mustTemplate("area_stats.sql")
 )
 
 // Limits bound what one layer of one tile may carry.
@@ -152,6 +154,13 @@ func fillLayer(tmpl string, l *geo.Layer, where string, lim Limits) string {
 			fmt.Fprintf(&attrs, ", %s AS %s", attributeSQL(c), filtersql.Ident(c.Name))
 		}
 	}
+	var joins string
+	if l.AreaCells != "" {
+		joins = strings.ReplaceAll(areaStatsJoins, "{{cells}}", l.AreaCells)
+		for _, name := range sortedKeys(geo.AreaStatFields) {
+			fmt.Fprintf(&attrs, ", %s", filtersql.Ident(name))
+		}
+	}
 	geom := "t.geom_3857"
 	if l.Geometry != geo.Point {
 		// Half a pixel of a 512-pixel tile: invisible, and it keeps low-zoom
@@ -163,6 +172,7 @@ func fillLayer(tmpl string, l *geo.Layer, where string, lim Limits) string {
 		"{{table}}", filtersql.Ident(l.Table),
 		"{{geom}}", geom,
 		"{{attributes}}", attrs.String(),
+		"{{joins}}", joins,
 		"{{dominant}}", dominant.String(),
 		"{{where}}", where,
 		"{{buffer}}", strconv.Itoa(Buffer),
@@ -196,6 +206,15 @@ func filterSQL(l *geo.Layer, z int, fs Filters, args []any) (string, []any) {
 		}
 	}
 	return where, args
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // quoteLiteral quotes a catalogue string as an SQL literal.

@@ -5,6 +5,7 @@
 --   {{geom}}       the geometry expression in EPSG:3857, e.g. simplified for lines and polygons
 --   {{attributes}} ", col AS name" for every attribute (may be empty)
 --   {{where}}      " AND ..." filters with their own $n parameters (may be empty)
+--   {{joins}}      joins that bring computed attributes (area statistics; may be empty)
 --   {{buffer}} {{extent}} {{cap}}   integers
 -- Returns the layer's MVT bytes (empty when no feature) and whether more than
 -- {{cap}} features matched (the tile then carries the first {{cap}} by id).
@@ -16,6 +17,7 @@ FROM (
         SELECT t.id, ST_AsMVTGeom({{geom}}, ST_TileEnvelope($1, $2, $3), {{extent}}, {{buffer}}, true) AS geom
                {{attributes}}
         FROM {{table}} t
+        {{joins}}
         WHERE t.geom_3857 && ST_TileEnvelope($1, $2, $3, margin => {{buffer}}.0 / {{extent}})
               {{where}}
         ORDER BY t.id
