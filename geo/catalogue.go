@@ -79,10 +79,10 @@ type Layer struct {
 	// points (weight=severity): SQL expressions over the table alias t,
 	// written here, never taken from a request.
 	Weights map[string]string
-	// AreaCells, for a level of the grid hierarchy, is the SQL subquery of the
-	// grid cell ids of area t; its tiles then carry the area's statistics
-	// (AreaStatFields) and change when premises or hazards do.
-	AreaCells string
+	// AreaLevel names a level of the grid hierarchy (town, community,
+	// grid_cell); its tiles then carry the area's statistics (AreaStatFields)
+	// and change when premises or hazards do.
+	AreaLevel string
 	// ZoomBy shows features only from the zoom their value of a column
 	// allows (roads: arterials from z8, local streets from z13), so that
 	// low-zoom tiles carry what can be seen at that scale.
@@ -118,7 +118,7 @@ func (l *Layer) Filterable(name string) (Column, bool) {
 }
 
 // AreaStatFields are the statistics the tiles of towns, communities and
-// grid cells carry (see sql/tiles/area_stats.sql), name → description.
+// grid cells carry (the area_stats view), name → description.
 var AreaStatFields = map[string]string{
 	"premises":             "premises in the area",
 	"premises_red":         "premises tagged red",
@@ -136,7 +136,7 @@ var AreaStatFields = map[string]string{
 // DependsOn lists the layers whose data a layer's tiles also show: a write
 // to any of them changes its tiles.
 func (l *Layer) DependsOn() []string {
-	if l.AreaCells != "" {
+	if l.AreaLevel != "" {
 		return []string{"premises", "hazards"}
 	}
 	return nil
@@ -202,7 +202,7 @@ var Catalogue = map[string]*Layer{
 		ID: "towns", Title: "Towns and streets", TitleZH: "镇街", Table: "towns",
 		Description: "Towns and sub-districts (镇街), the first level of the grid hierarchy.",
 		Geometry:    MultiPolygon, MinZoom: 0, MaxZoom: 22, CacheMaxAge: 300,
-		AreaCells: "SELECT g.id FROM grid_cells g JOIN communities c ON c.id = g.community_id WHERE c.town_id = t.id",
+		AreaLevel: "town",
 		Columns: append(areaColumns(Column{}),
 			Column{Name: "class", Type: Enum, Enum: TownClasses, Tile: true, Description: "workload class A/B/C"}),
 	},
@@ -210,7 +210,7 @@ var Catalogue = map[string]*Layer{
 		ID: "communities", Title: "Villages and communities", TitleZH: "村社", Table: "communities",
 		Description: "Villages and urban communities (村社), the second level of the grid hierarchy.",
 		Geometry:    MultiPolygon, MinZoom: 8, MaxZoom: 22, CacheMaxAge: 300,
-		AreaCells: "SELECT g.id FROM grid_cells g WHERE g.community_id = t.id",
+		AreaLevel: "community",
 		Columns: append(areaColumns(Column{Name: "town_id", Type: Ref, RefLayer: "towns", Property: "town", Required: true, Tile: true, Description: "id of the town"}),
 			Column{Name: "kind", Type: Enum, Enum: CommunityKinds, Tile: true, Description: "village or urban community"}),
 	},
@@ -218,7 +218,7 @@ var Catalogue = map[string]*Layer{
 		ID: "grid_cells", Title: "Grid cells", TitleZH: "网格", Table: "grid_cells",
 		Description: "Grid cells (网格), the unit one grid worker covers.",
 		Geometry:    MultiPolygon, MinZoom: 11, MaxZoom: 22, CacheMaxAge: 300,
-		AreaCells: "t.id",
+		AreaLevel: "grid_cell",
 		Columns:   areaColumns(Column{Name: "community_id", Type: Ref, RefLayer: "communities", Property: "community", Required: true, Tile: true, Description: "id of the community"}),
 	},
 	"premises": {

@@ -247,7 +247,7 @@ func Fields(l *geo.Layer) map[string]string {
 			f[c.Name] = c.Description
 		}
 	}
-	if l.AreaCells != "" {
+	if l.AreaLevel != "" {
 		for k, v := range geo.AreaStatFields {
 			f[k] = v
 		}

@@ -155,10 +155,10 @@ func fillLayer(tmpl string, l *geo.Layer, where string, lim Limits) string {
 		}
 	}
 	var joins string
-	if l.AreaCells != "" {
-		joins = strings.ReplaceAll(areaStatsJoins, "{{cells}}", l.AreaCells)
+	if l.AreaLevel != "" {
+		joins = strings.ReplaceAll(areaStatsJoins, "{{level}}", quoteLiteral(l.AreaLevel))
 		for _, name := range sortedKeys(geo.AreaStatFields) {
-			fmt.Fprintf(&attrs, ", %s", filtersql.Ident(name))
+			fmt.Fprintf(&attrs, ", s.%s", filtersql.Ident(name))
 		}
 	}
 	geom := "t.geom_3857"

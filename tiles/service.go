@@ -9,7 +9,6 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/gzip"
 	"io"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -85,21 +84,11 @@ func (s *Service) Cache() *Cache { return s.cache }
 // being made from the old data when it is called are not cached under the
 // new generation, so no stale tile is served after it returns.
 func (s *Service) Invalidate(layer string) {
-	affected := []string{layer}
-	for _, id := range geo.LayerIDs() {
-		if slices.Contains(geo.Catalogue[id].DependsOn(), layer) {
-			affected = append(affected, id) // area statistics count this layer
-		}
-	}
 	s.mu.Lock()
-	for _, l := range affected {
-		s.generations[l]++
-	}
+	s.generations[layer]++
 	s.mu.Unlock()
 	if s.cache != nil {
-		for _, l := range affected {
-			s.cache.Purge(l, nil)
-		}
+		s.cache.Purge(layer, nil)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,9 +55,29 @@ type app struct {
 
 // watchChanges keeps the caches in step with the data until ctx is done:
 // every write to a layer (from any client, import or psql session) drops
-// that layer's cached tiles.
+// that layer's cached tiles; a write to premises or hazards also refreshes
+// the area statistics, and then drops the tiles that show them.
 func (a *app) watchChanges(ctx context.Context) {
-	a.db.ListenLayerChanges(ctx, a.log, a.tiles.Invalidate, a.tiles.InvalidateAll)
+	refresher := &postgis.AreaStatsRefresher{DB: a.db, Log: a.log, Refreshed: func() {
+		for _, id := range geo.LayerIDs() {
+			if len(geo.Catalogue[id].DependsOn()) > 0 {
+				a.tiles.Invalidate(id)
+			}
+		}
+	}}
+	go refresher.Run(ctx)
+	a.db.ListenLayerChanges(ctx, a.log, func(layer string) {
+		a.tiles.Invalidate(layer)
+		for _, id := range geo.LayerIDs() {
+			if slices.Contains(geo.Catalogue[id].DependsOn(), layer) {
+				refresher.Poke()
+				return
+			}
+		}
+	}, func() {
+		a.tiles.InvalidateAll()
+		refresher.Poke()
+	})
 }
 
 // newServer builds the HTTP server: middleware, the error handler and routes.

@@ -391,3 +391,39 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	_ = http.StatusOK
 }
+
+// TestAreaStatisticsFollowWrites: with the change feed running, closing a
+// hazard changes its grid cell's tile (its statistics) within seconds.
+func TestAreaStatisticsFollowWrites(t *testing.T) {
+	loadDemo(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pg := postgistest.DB(t)
+	a := newServer(testConfig(), pg, quiet)
+	go a.watchChanges(ctx)
+	var hid int64
+	var lon, lat float64
+	if err := pg.QueryRow(ctx, "SELECT id, ST_X(geom), ST_Y(geom) FROM hazards WHERE status = 'open' ORDER BY id LIMIT 1").Scan(&hid, &lon, &lat); err != nil {
+		t.Fatal(err)
+	}
+	tile := geo.TileOf(14, lon, lat)
+	u := fmt.Sprintf("/tiles/grid_cells/%d/%d/%d.mvt", tile.Z, tile.X, tile.Y)
+	before, _ := do(t, a.Echo, "GET", u, nil)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := pg.Exec(ctx, "UPDATE hazards SET status = 'closed', closed_at = reported_at + interval '2 days' WHERE id = $1", hid); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		pg.Exec(context.Background(), "UPDATE hazards SET status = 'open', closed_at = NULL WHERE id = $1", hid)
+		_ = pg.RefreshAreaStats(context.Background())
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		after, _ := do(t, a.Echo, "GET", u, nil)
+		if after.Header().Get("ETag") != before.Header().Get("ETag") {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("the grid cell's statistics did not change within 10 s of closing a hazard")
+}
