@@ -19,15 +19,16 @@ import (
 // metres, anchored at the EPSG:4549 origin like PostGIS's ST_HexagonGrid, so
 // cell (I, J) is the same cell in every request.
 type HexStat struct {
-	I, J     int
-	X, Y     float64 // centre, EPSG:4549
-	Size     float64 // edge, metres
-	Count    int
-	Weight   float64
-	Premises int // premises in the cell, for rates (-1: not counted)
-	GiZ      float64
-	GiP      float64
-	GiBin    int
+	I, J      int
+	X, Y      float64 // centre, EPSG:4549
+	Size      float64 // edge, metres
+	Count     int
+	Weight    float64
+	Premises  int     // premises in the cell, for rates (-1: not counted)
+	Residents float64 // residents of the cell by areal weighting of grid cells (-1: not counted)
+	GiZ       float64
+	GiP       float64
+	GiBin     int
 }
 
 // AreaKM2 is the hexagon's area in km² (2.598·s²).
@@ -94,7 +95,7 @@ func (s *DensityService) Hexes(ctx context.Context, sel Selection, box [4]float6
 		c := cells[hexKey{i, j}]
 		if c == nil {
 			x, y := HexCentre(i, j, size)
-			c = &HexStat{I: i, J: j, X: x, Y: y, Size: size, Premises: -1}
+			c = &HexStat{I: i, J: j, X: x, Y: y, Size: size, Premises: -1, Residents: -1}
 			cells[hexKey{i, j}] = c
 		}
 		c.Count++
@@ -121,8 +122,35 @@ func (s *DensityService) Hexes(ctx context.Context, sel Selection, box [4]float6
 		for k := range out {
 			out[k].Premises = count[hexKey{out[k].I, out[k].J}]
 		}
+		residents, err := s.residents(ctx, box, size)
+		if err != nil {
+			return nil, err
+		}
+		for k := range out {
+			out[k].Residents = residents[hexKey{out[k].I, out[k].J}]
+		}
 	}
 	return out, nil
+}
+
+// residents spreads each grid cell's population over the hexagons of box by
+// area (hex_residents.sql).
+func (s *DensityService) residents(ctx context.Context, box [4]float64, size float64) (map[hexKey]float64, error) {
+	rows, err := s.DB.QueryRows(ctx, mustSQL("hex_residents.sql"), box[0], box[1], box[2], box[3], size)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: residents of hexagons: %w", err)
+	}
+	defer rows.Close()
+	out := map[hexKey]float64{}
+	for rows.Next() {
+		var k hexKey
+		var r float64
+		if err := rows.Scan(&k.I, &k.J, &r); err != nil {
+			return nil, err
+		}
+		out[k] = r
+	}
+	return out, rows.Err()
 }
 
 // hexRing returns the hexagon's corners in lon/lat, counter-clockwise
@@ -151,6 +179,12 @@ func (h HexStat) Feature(hotspot bool) *geojson.Feature {
 		f.Properties["premises"] = h.Premises
 		if h.Premises > 0 {
 			f.Properties["per_100_premises"] = round6(100 * float64(h.Count) / float64(h.Premises))
+		}
+	}
+	if h.Residents >= 0 {
+		f.Properties["residents"] = math.Round(h.Residents)
+		if h.Residents >= 1 {
+			f.Properties["per_1000_residents"] = round6(1000 * float64(h.Count) / h.Residents)
 		}
 	}
 	if hotspot {
@@ -270,7 +304,7 @@ func (s *DensityService) HotSpots(ctx context.Context, sel Selection, size, band
 				x, y := HexCentre(k.I, k.J, size)
 				c = HexStat{I: k.I, J: k.J, X: x, Y: y, Size: size}
 			}
-			c.Premises = -1
+			c.Premises, c.Residents = -1, -1
 			cells[n] = c
 			xs[n], ys[n] = c.X, c.Y
 			vals[n] = float64(c.Count)

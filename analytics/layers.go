@@ -26,7 +26,8 @@ func DerivedLayers() []tiles.DerivedLayer {
 			Description: "Hazards binned in flat-topped hexagons (EPSG:4549, anchored at its origin): count, weight and density per km².",
 			MinZoom:     8, MaxZoom: 18, Bounds: ruian, Filters: filters,
 			Fields: map[string]string{"i": "hexagon column", "j": "hexagon row", "count": "hazards in the cell", "weight": "sum of weights",
-				"density_km2": "hazards per km²", "weighted_density_km2": "weight per km²", "premises": "premises in the cell", "per_100_premises": "hazards per 100 premises"},
+				"density_km2": "hazards per km²", "weighted_density_km2": "weight per km²", "premises": "premises in the cell", "per_100_premises": "hazards per 100 premises",
+				"residents": "residents (grid cell population spread by area)", "per_1000_residents": "hazards per 1,000 residents"},
 		},
 		{
 			ID: "hotspots", Title: "Hot spots (Getis-Ord Gi*)", TitleZH: "热点分析", Format: "mvt", GeometryType: "Polygon",
