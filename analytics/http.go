@@ -216,18 +216,11 @@ func (h *Handler) density(c echo.Context) error {
 // hotspots answers GET /api/v1/hotspots?layer=..&cell=..&band=..&bbox=..&fdr=..
 // with Gi* z-scores, p-values and bins of every cell of the study area.
 func (h *Handler) hotspots(c echo.Context) error {
-	sel, err := ParseSelection(c.QueryParams(), "cell", "band", "bbox", "fdr")
+	hr, err := h.hotspotRequest(c, "bbox")
 	if err != nil {
 		return err
 	}
-	size, err := h.Density.CellSize(c.QueryParam("cell"), 200)
-	if err != nil {
-		return err
-	}
-	band, fdr, err := hotspotParams(c)
-	if err != nil {
-		return err
-	}
+	sel, size, band, fdr := hr.sel, hr.size, hr.band, hr.fdr
 	box, err := h.metricArea(c, true)
 	if err != nil {
 		return err
@@ -281,23 +274,15 @@ func (h *Handler) hotspotTile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := c.QueryParams()
-	if !q.Has("layer") {
+	if q := c.QueryParams(); !q.Has("layer") {
 		q.Set("layer", "hazards")
 	}
-	sel, err := ParseSelection(q, "cell", "band", "fdr")
+	hr, err := h.hotspotRequest(c)
 	if err != nil {
 		return err
 	}
-	size, err := h.Density.CellSize(c.QueryParam("cell"), 200)
-	if err != nil {
-		return err
-	}
-	band, fdr, err := hotspotParams(c)
-	if err != nil {
-		return err
-	}
-	cells, _, err := h.Density.HotSpots(c.Request().Context(), sel, size, band, fdr)
+	size := hr.size
+	cells, _, err := h.Density.HotSpots(c.Request().Context(), hr.sel, size, hr.band, hr.fdr)
 	if err != nil {
 		return err
 	}
@@ -306,6 +291,30 @@ func (h *Handler) hotspotTile(c echo.Context) error {
 		return err
 	}
 	return sendTile(c, b)
+}
+
+// hotspotRequest is what a hot-spot request asks for.
+type hotspotRequest struct {
+	sel  Selection
+	size float64 // hexagon edge, metres
+	band float64 // distance band, metres; 0 = the default rule
+	fdr  bool
+}
+
+// hotspotRequest reads the selection, cell, band and fdr of a hot-spot
+// request; own names the caller's other parameters. Failures are EInvalid
+// naming the parameter.
+func (h *Handler) hotspotRequest(c echo.Context, own ...string) (hotspotRequest, error) {
+	var hr hotspotRequest
+	var err error
+	if hr.sel, err = ParseSelection(c.QueryParams(), append(own, "cell", "band", "fdr")...); err != nil {
+		return hr, err
+	}
+	if hr.size, err = h.Density.CellSize(c.QueryParam("cell"), 200); err != nil {
+		return hr, err
+	}
+	hr.band, hr.fdr, err = hotspotParams(c)
+	return hr, err
 }
 
 // hotspotParams reads band (metres; 0 = the default rule) and fdr (default

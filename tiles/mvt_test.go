@@ -348,11 +348,30 @@ func checkPolygons(t *testing.T, name string, dl decodedLayer) {
 	}
 }
 
+// filteredFeatures makes layer l's tile at addr with the filters of query
+// and decodes it with the JS decoder (none for an empty tile).
+func filteredFeatures(t *testing.T, svc *tiles.Service, l *geo.Layer, addr geo.TileAddr, q url.Values) []decodedFeature {
+	t.Helper()
+	fs, err := tiles.ParseFilters([]*geo.Layer{l}, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tile, err := svc.Tile(context.Background(), tiles.Request{Layers: []*geo.Layer{l}, Addr: addr, Filters: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tile.Identity) == 0 {
+		return nil
+	}
+	file := filepath.Join(t.TempDir(), l.ID+".mvt")
+	writeFile(t, file, tile.Identity)
+	return decodeJS(t, file)[0].Layers[l.ID].Features
+}
+
 // TestFiltersReturnExactlyTheMatchingFeatures compares filtered tiles with a
 // PostGIS count of the same filter.
 func TestFiltersReturnExactlyTheMatchingFeatures(t *testing.T) {
 	loadDemo(t)
-	ctx := context.Background()
 	svc := tiles.NewService(postgistest.DB(t), tiles.Config{}, nil)
 	lon, lat := townCore(t)
 	cases := []struct {
@@ -373,29 +392,17 @@ func TestFiltersReturnExactlyTheMatchingFeatures(t *testing.T) {
 		{"hydrants", 14, "status=out_of_service,faulty", " AND t.status <> 'in_service'",
 			func(p map[string]any) bool { return p["status"] != "in_service" }},
 	}
-	dir := t.TempDir()
+
 	for _, tc := range cases {
 		l := geo.Catalogue[tc.layer]
 		addr := geo.TileOf(tc.z, lon, lat)
 		q, _ := url.ParseQuery(tc.query)
-		fs, err := tiles.ParseFilters([]*geo.Layer{l}, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tile, err := svc.Tile(ctx, tiles.Request{Layers: []*geo.Layer{l}, Addr: addr, Filters: fs})
-		if err != nil {
-			t.Fatal(err)
-		}
 		want := postgisCount(t, l, addr, tc.where)
 		got := 0
-		if len(tile.Identity) > 0 {
-			file := filepath.Join(dir, tc.layer+".mvt")
-			_ = os.WriteFile(file, tile.Identity, 0o644)
-			for _, f := range decodeJS(t, file)[0].Layers[tc.layer].Features {
-				got++
-				if !tc.check(f.Properties) {
-					t.Errorf("%s?%s: feature %v does not match: %v", tc.layer, tc.query, *f.ID, f.Properties)
-				}
+		for _, f := range filteredFeatures(t, svc, l, addr, q) {
+			got++
+			if !tc.check(f.Properties) {
+				t.Errorf("%s?%s: feature %v does not match: %v", tc.layer, tc.query, *f.ID, f.Properties)
 			}
 		}
 		if got != want {
@@ -524,20 +531,7 @@ func TestFiltersThroughReferencesAndAreas(t *testing.T) {
 	lon, lat := townCore(t)
 	addr := geo.TileOf(15, lon, lat)
 	q := url.Values{"kind": {"group_rental,rental_housing"}, "town": {fmt.Sprint(town)}}
-	fs, err := tiles.ParseFilters([]*geo.Layer{l}, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tile, err := svc.Tile(ctx, tiles.Request{Layers: []*geo.Layer{l}, Addr: addr, Filters: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := 0
-	if len(tile.Identity) > 0 {
-		file := filepath.Join(t.TempDir(), "h.mvt")
-		writeFile(t, file, tile.Identity)
-		got = len(decodeJS(t, file)[0].Layers["hazards"].Features)
-	}
+	got := len(filteredFeatures(t, svc, l, addr, q))
 	want := postgisCount(t, l, addr, fmt.Sprintf(` AND t.premise_id IN (SELECT id FROM premises WHERE kind IN ('group_rental','rental_housing'))
 		AND t.grid_cell_id IN (SELECT g.id FROM grid_cells g JOIN communities c ON c.id = g.community_id WHERE c.town_id = %d)`, town))
 	if got != want || want == 0 {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/onemap-city/onemap/analytics"
 	"github.com/onemap-city/onemap/geo"
+	"github.com/onemap-city/onemap/sql/postgis"
 	"github.com/onemap-city/onemap/sql/postgis/postgistest"
 )
 
@@ -341,15 +342,23 @@ func TestTileJSONAndCatalogue(t *testing.T) {
 	}
 }
 
-// TestWriteShowsOnNextRequest: with the change feed running, a changed
-// hydrant status shows in the very next tile — no restart, no stale tile.
-func TestWriteShowsOnNextRequest(t *testing.T) {
+// watchedServer is a server over the small demo with its change feed
+// running until the test ends.
+func watchedServer(t *testing.T) (context.Context, *app, *postgis.DB) {
+	t.Helper()
 	loadDemo(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	pg := postgistest.DB(t)
 	a := newServer(testConfig(), pg, quiet)
 	go a.watchChanges(ctx)
+	return ctx, a, pg
+}
+
+// TestWriteShowsOnNextRequest: with the change feed running, a changed
+// hydrant status shows in the very next tile — no restart, no stale tile.
+func TestWriteShowsOnNextRequest(t *testing.T) {
+	ctx, a, pg := watchedServer(t)
 	var id int64
 	var lon, lat float64
 	if err := pg.QueryRow(ctx, "SELECT id, ST_X(geom), ST_Y(geom) FROM hydrants WHERE status = 'in_service' ORDER BY id DESC LIMIT 1").Scan(&id, &lon, &lat); err != nil {
@@ -395,12 +404,7 @@ func TestMetricsEndpoint(t *testing.T) {
 // TestAreaStatisticsFollowWrites: with the change feed running, closing a
 // hazard changes its grid cell's tile (its statistics) within seconds.
 func TestAreaStatisticsFollowWrites(t *testing.T) {
-	loadDemo(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pg := postgistest.DB(t)
-	a := newServer(testConfig(), pg, quiet)
-	go a.watchChanges(ctx)
+	ctx, a, pg := watchedServer(t)
 	var hid int64
 	var lon, lat float64
 	if err := pg.QueryRow(ctx, "SELECT id, ST_X(geom), ST_Y(geom) FROM hazards WHERE status = 'open' ORDER BY id LIMIT 1").Scan(&hid, &lon, &lat); err != nil {
