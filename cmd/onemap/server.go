@@ -122,6 +122,7 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	th.Register(e)
 	ah := &analytics.Handler{KDE: analytics.NewKDEService(db, analytics.Limits{}), Density: analytics.NewDensityService(db, analytics.Limits{})}
 	ah.Register(e)
+	(&analytics.StatsHandler{Stats: &analytics.StatsService{DB: db}}).Register(e)
 
 	h := &basics{db: db, log: log}
 	e.GET("/healthz", h.healthz)

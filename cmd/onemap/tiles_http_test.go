@@ -431,3 +431,19 @@ func TestAreaStatisticsFollowWrites(t *testing.T) {
 	}
 	t.Fatal("the grid cell's statistics did not change within 10 s of closing a hazard")
 }
+
+// TestStatsEndpointsAreServed: the statistics answer through the server.
+func TestStatsEndpointsAreServed(t *testing.T) {
+	loadDemo(t)
+	e := newServer(testConfig(), postgistest.DB(t), quiet).Echo
+	for target, status := range map[string]int{
+		"/api/v1/stats?level=town":                 200,
+		"/api/v1/stats?level=grid_cell&format=csv": 200,
+		"/api/v1/trend?level=city":                 200,
+		"/api/v1/stats?level=county":               400,
+	} {
+		if rec, _ := do(t, e, "GET", target, nil); rec.Code != status {
+			t.Errorf("GET %s: %d, want %d: %.200s", target, rec.Code, status, rec.Body)
+		}
+	}
+}

@@ -1,0 +1,23 @@
+-- The areas of one level of the grid hierarchy, in code order: id, code,
+-- name, parent id (NULL for towns), population, households.
+-- $1 the level: 'town', 'community' or 'grid_cell';
+-- $2 only areas in this town, $3 only areas in this community (NULL: any).
+SELECT id, code, name, parent_id, population, households
+FROM (
+    SELECT t.id, t.code, t.name, NULL::bigint AS parent_id,
+           t.id AS town_id, NULL::bigint AS community_id, t.population, t.households
+    FROM towns t
+    WHERE $1::text = 'town'
+    UNION ALL
+    SELECT c.id, c.code, c.name, c.town_id, c.town_id, c.id, c.population, c.households
+    FROM communities c
+    WHERE $1::text = 'community'
+    UNION ALL
+    SELECT g.id, g.code, g.name, g.community_id, c.town_id, g.community_id, g.population, g.households
+    FROM grid_cells g
+    JOIN communities c ON c.id = g.community_id
+    WHERE $1::text = 'grid_cell'
+) a
+WHERE ($2::bigint IS NULL OR a.town_id = $2)
+  AND ($3::bigint IS NULL OR a.community_id = $3)
+ORDER BY a.code, a.id
