@@ -346,3 +346,40 @@ func TestGridDownloadMatchesPointQuery(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// TestHeatmapTileFollowsData: a cached heatmap tile is rendered anew once
+// the layer's data changes.
+func TestHeatmapTileFollowsData(t *testing.T) {
+	loadDemo(t)
+	ctx := context.Background()
+	db := postgistest.DB(t)
+	svc := analytics.NewKDEService(db, analytics.Limits{})
+	xs, ys, _ := allHazards(t)
+	lon, lat := geo.FromGK120(xs[0], ys[0])
+	a := geo.TileOf(15, lon, lat)
+	sel := hazardSelection(t, "layer=hazards")
+	before, err := svc.TilePNG(ctx, sel, a, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := svc.TilePNG(ctx, sel, a, 300)
+	if string(again) != string(before) {
+		t.Fatal("the same tile rendered differently with unchanged data")
+	}
+	var id int64
+	if err := db.QueryRow(ctx, "SELECT id FROM hazards WHERE ST_X(geom_m) = $1 AND ST_Y(geom_m) = $2 LIMIT 1", xs[0], ys[0]).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	// Move the hazard 2 km away, then back.
+	if _, err := db.Exec(ctx, "UPDATE hazards SET geom = ST_Translate(geom, 0.02, 0) WHERE id = $1", id); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Exec(context.Background(), "UPDATE hazards SET geom = ST_Translate(geom, -0.02, 0) WHERE id = $1", id)
+	after, err := svc.TilePNG(ctx, sel, a, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) == string(before) {
+		t.Fatal("the heatmap tile did not change after a hazard in it moved away")
+	}
+}

@@ -32,6 +32,7 @@ type KDEService struct {
 
 	bandwidths *memo[float64]
 	maxima     *memo[float64]
+	pngs       *memo[[]byte] // rendered tiles, by selection, radius, tile and data version
 }
 
 // NewKDEService returns a KDE service over db with the given limits (zero:
@@ -40,7 +41,7 @@ func NewKDEService(db Database, lim Limits) *KDEService {
 	if lim == (Limits{}) {
 		lim = DefaultLimits
 	}
-	return &KDEService{DB: db, Limits: lim, bandwidths: newMemo[float64](64), maxima: newMemo[float64](256)}
+	return &KDEService{DB: db, Limits: lim, bandwidths: newMemo[float64](64), maxima: newMemo[float64](256), pngs: newMemo[[]byte](4096)}
 }
 
 // Radius returns the radius to use: the given one (text, metres) checked
@@ -175,8 +176,19 @@ func (s *KDEService) ScaleMax(ctx context.Context, sel Selection, r float64) (fl
 }
 
 // TilePNG renders a heatmap tile: density per km² on the perceptual ramp,
-// transparent where there is none, on the selection's fixed scale.
+// transparent where there is none, on the selection's fixed scale. Rendered
+// tiles are kept (up to 4,096) until the layer's data changes.
 func (s *KDEService) TilePNG(ctx context.Context, sel Selection, a geo.TileAddr, r float64) ([]byte, error) {
+	v, err := version(ctx, s.DB, sel.Layer)
+	if err != nil {
+		return nil, err
+	}
+	return s.pngs.get(fmt.Sprintf("%s|%g|%v", sel.Key(), r, a), v, func() ([]byte, error) {
+		return s.renderPNG(ctx, sel, a, r)
+	})
+}
+
+func (s *KDEService) renderPNG(ctx context.Context, sel Selection, a geo.TileAddr, r float64) ([]byte, error) {
 	top, err := s.ScaleMax(ctx, sel, r)
 	if err != nil {
 		return nil, err
