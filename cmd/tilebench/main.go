@@ -390,50 +390,9 @@ func summarize(lat []time.Duration, total time.Duration, bytes int64, ok int, er
 	return r
 }
 
-// replay sends the trace with c clients and measures each request.
-func replay(client *http.Client, addr string, trace []request, c int) result {
-	lat := make([]time.Duration, len(trace))
-	var next, bytes, ok, errs atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(trace) {
-					return
-				}
-				req, _ := http.NewRequest(http.MethodGet, "http://"+addr+trace[i].path(), nil)
-				req.Header.Set("Accept-Encoding", "gzip")
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					errs.Add(1)
-					continue
-				}
-				n, _ := io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				lat[i] = time.Since(t0)
-				switch resp.StatusCode {
-				case 200:
-					bytes.Add(n)
-					ok.Add(1)
-				case 204:
-				default:
-					errs.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return summarize(lat, time.Since(start), bytes.Load(), int(ok.Load()), int(errs.Load()))
-}
-
-// replaySQL runs each request's tile statement through pgx, c at a time.
-func replaySQL(ctx context.Context, db *postgis.DB, trace []request, c int) result {
-	lat := make([]time.Duration, len(trace))
+// each runs f(i) for every i in [0, n), c at a time, and returns how long
+// that took.
+func each(n, c int, f func(i int)) time.Duration {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -441,24 +400,57 @@ func replaySQL(ctx context.Context, db *postgis.DB, trace []request, c int) resu
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(trace) {
-					return
-				}
-				q, kept := tiles.BuildQuery(tiles.Request{Layers: []*geo.Layer{geo.Catalogue[trace[i].layer]}, Addr: trace[i].addr}, tiles.DefaultConfig.Limits())
-				t0 := time.Now()
-				if len(kept) > 0 {
-					var mvt []byte
-					var truncated bool
-					_ = db.ScanRow(ctx, q.SQL, q.Args, &mvt, &truncated)
-				}
-				lat[i] = time.Since(t0)
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				f(i)
 			}
 		}()
 	}
 	wg.Wait()
-	return summarize(lat, time.Since(start), 0, 0, 0)
+	return time.Since(start)
+}
+
+// replay sends the trace with c clients and measures each request.
+func replay(client *http.Client, addr string, trace []request, c int) result {
+	lat := make([]time.Duration, len(trace))
+	var bytes, ok, errs atomic.Int64
+	took := each(len(trace), c, func(i int) {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+trace[i].path(), nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			errs.Add(1)
+			return
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		lat[i] = time.Since(t0)
+		switch resp.StatusCode {
+		case 200:
+			bytes.Add(n)
+			ok.Add(1)
+		case 204:
+		default:
+			errs.Add(1)
+		}
+	})
+	return summarize(lat, took, bytes.Load(), int(ok.Load()), int(errs.Load()))
+}
+
+// replaySQL runs each request's tile statement through pgx, c at a time.
+func replaySQL(ctx context.Context, db *postgis.DB, trace []request, c int) result {
+	lat := make([]time.Duration, len(trace))
+	took := each(len(trace), c, func(i int) {
+		q, kept := tiles.BuildQuery(tiles.Request{Layers: []*geo.Layer{geo.Catalogue[trace[i].layer]}, Addr: trace[i].addr}, tiles.DefaultConfig.Limits())
+		t0 := time.Now()
+		if len(kept) > 0 {
+			var mvt []byte
+			var truncated bool
+			_ = db.ScanRow(ctx, q.SQL, q.Args, &mvt, &truncated)
+		}
+		lat[i] = time.Since(t0)
+	})
+	return summarize(lat, took, 0, 0, 0)
 }
 
 // sizeSweep finds the largest tile of every layer: every tile of the city at
