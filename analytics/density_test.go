@@ -270,6 +270,8 @@ func server(t *testing.T) *echo.Echo {
 	db := postgistest.DB(t)
 	h := &analytics.Handler{KDE: analytics.NewKDEService(db, analytics.Limits{}), Density: analytics.NewDensityService(db, analytics.Limits{})}
 	h.Register(e)
+	(&analytics.CoverageHandler{Coverage: analytics.NewCoverageService(db), Spacing: &analytics.SpacingService{DB: db},
+		Jobs: &analytics.Jobs{}}).Register(e)
 	return e
 }
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/onemap-city/onemap/geo"
 )
 
 // Config is everything OneMap reads from its environment and flags. It is
@@ -36,6 +38,7 @@ type Config struct {
 	TileFeatureCap   int
 	TileClusterAbove int
 	TileTimeout      time.Duration
+	CoveragePresets  string
 
 	envErr error // a malformed ONEMAP_* number or duration
 }
@@ -70,6 +73,7 @@ func (c *Config) settings() []setting {
 		{"tile-feature-cap", "ONEMAP_TILE_FEATURE_CAP", "20000", "most features (or clusters) of one layer in one tile; more is truncated and signalled", false, &c.TileFeatureCap},
 		{"tile-cluster-above", "ONEMAP_TILE_CLUSTER_ABOVE", "3000", "a point layer with more features than this in one tile is sent as clusters there (-1: only below each layer's cluster zoom)", false, &c.TileClusterAbove},
 		{"tile-timeout", "ONEMAP_TILE_TIMEOUT", "10s", "longest a tile's query may run (then 504)", false, &c.TileTimeout},
+		{"coverage-presets", "ONEMAP_COVERAGE_PRESETS", "", "JSON file of extra coverage presets (docs/COVERAGE.md), added to the built-in ones", false, &c.CoveragePresets},
 	}
 }
 
@@ -136,6 +140,11 @@ func (c *Config) Validate() error {
 	}
 	if c.TileFeatureCap < 1 {
 		return fmt.Errorf("ONEMAP_TILE_FEATURE_CAP / --tile-feature-cap %d: want at least 1", c.TileFeatureCap)
+	}
+	if c.CoveragePresets != "" {
+		if err := geo.LoadCoveragePresets(c.CoveragePresets); err != nil {
+			return fmt.Errorf("ONEMAP_COVERAGE_PRESETS / --coverage-presets: %w", err)
+		}
 	}
 	if c.DBMaxConns < 1 {
 		return fmt.Errorf("ONEMAP_DB_MAX_CONNS / --db-max-conns %d: want at least 1", c.DBMaxConns)

@@ -101,7 +101,7 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	}))
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins:  splitList(cfg.CORSOrigins),
-		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodOptions},
+		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete, http.MethodOptions},
 		AllowHeaders:  []string{"Authorization", "Content-Type", "If-None-Match"},
 		ExposeHeaders: []string{"ETag", echo.HeaderXRequestID},
 		MaxAge:        86400,
@@ -123,6 +123,8 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	ah := &analytics.Handler{KDE: analytics.NewKDEService(db, analytics.Limits{}), Density: analytics.NewDensityService(db, analytics.Limits{})}
 	ah.Register(e)
 	(&analytics.StatsHandler{Stats: &analytics.StatsService{DB: db}}).Register(e)
+	(&analytics.CoverageHandler{Coverage: analytics.NewCoverageService(db), Spacing: &analytics.SpacingService{DB: db},
+		Jobs: &analytics.Jobs{}}).Register(e)
 
 	h := &basics{db: db, log: log}
 	e.GET("/healthz", h.healthz)
