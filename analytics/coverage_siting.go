@@ -305,10 +305,10 @@ func (s *CoverageService) networkCandidates(ctx context.Context, e *coverageEval
 			sn := e.network.snaps[i]
 			ed := &net.edges[sn.Edge]
 			tt := math.Inf(1)
-			if node == ed.Source && ed.Cost >= 0 {
+			if node == ed.Source {
 				tt = cost + sn.Fraction*ed.Cost
 			}
-			if node == ed.Target && ed.Reverse >= 0 {
+			if node == ed.Target && (ed.Reverse >= 0 || sn.Fraction == 1) {
 				tt = min(tt, cost+(1-sn.Fraction)*ed.Reverse)
 			}
 			tt += sn.Offset / vWalk

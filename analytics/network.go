@@ -246,12 +246,12 @@ func (s *CoverageService) travelTimes(ctx context.Context, e *coverageEval, _ in
 		}
 		ed := &net.edges[sn.Edge]
 		best, src := math.Inf(1), int64(0)
-		if c, ok := costs[ed.Source]; ok && ed.Cost >= 0 {
+		if c, ok := costs[ed.Source]; ok {
 			if t := c.cost + sn.Fraction*ed.Cost; t < best {
 				best, src = t, c.src
 			}
 		}
-		if c, ok := costs[ed.Target]; ok && ed.Reverse >= 0 {
+		if c, ok := costs[ed.Target]; ok && (ed.Reverse >= 0 || sn.Fraction == 1) {
 			if t := c.cost + (1-sn.Fraction)*ed.Reverse; t < best {
 				best, src = t, c.src
 			}
@@ -323,6 +323,29 @@ func (s *CoverageService) nodeCosts(ctx context.Context, p *geo.CoveragePreset, 
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("analytics: network travel times: %w", err)
+	}
+	return out, nil
+}
+
+// NodeReach is how a road node is reached from the supply: the travel
+// time from the nearest source, and which source (first-due).
+type NodeReach struct {
+	Seconds float64
+	Source  int64 // supply id
+}
+
+// ReachedNodes returns the road nodes the sources (ids of p's supply
+// table) reach within seconds, each with its nearest source: multi-source
+// pgr_drivingDistance with equicost, the sources joined to the network by
+// network_snap.
+func (s *CoverageService) ReachedNodes(ctx context.Context, p *geo.CoveragePreset, sources []int64, seconds float64) (map[int64]NodeReach, error) {
+	costs, err := s.nodeCosts(ctx, p, sources, nil, seconds)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]NodeReach, len(costs))
+	for n, c := range costs {
+		out[n] = NodeReach{c.cost, c.src}
 	}
 	return out, nil
 }

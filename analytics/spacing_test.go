@@ -17,15 +17,15 @@ import (
 	"github.com/onemap-city/onemap/sql/postgis/postgistest"
 )
 
-// spacingTx runs the analytics' statements in a transaction, so that a test's
+// txDB runs the analytics' statements in a transaction, so that a test's
 // hand-made rows vanish with its rollback and never meet the demo's tests.
-type spacingTx struct{ tx pgx.Tx }
+type txDB struct{ tx pgx.Tx }
 
-func (d spacingTx) QueryRows(ctx context.Context, sql string, args ...any) (geo.Rows, error) {
+func (d txDB) QueryRows(ctx context.Context, sql string, args ...any) (geo.Rows, error) {
 	return d.tx.Query(ctx, sql, args...)
 }
 
-func (d spacingTx) ScanRow(ctx context.Context, sql string, args []any, dest ...any) error {
+func (d txDB) ScanRow(ctx context.Context, sql string, args []any, dest ...any) error {
 	return d.tx.QueryRow(ctx, sql, args...).Scan(dest...)
 }
 
@@ -202,7 +202,7 @@ func TestSpacingHandMade(t *testing.T) {
 	}
 	defer tx.Rollback(context.Background())
 	town := buildSpacingTown(t, ctx, tx)
-	svc := &analytics.SpacingService{DB: spacingTx{tx}}
+	svc := &analytics.SpacingService{DB: txDB{tx}}
 	all := localBox(-100, -1100, 2100, 1100)
 
 	q := analytics.DefaultSpacingQuery()

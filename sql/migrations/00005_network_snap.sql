@@ -23,7 +23,8 @@ $$;
 -- the roads, plus for each row of a supply table a vertex 10^15 + id joined
 -- to both ends of its snapped edge. A connector's cost is the off-road leg
 -- at local-street speed (30 km/h) plus the part of the edge to that end,
--- against the edge's direction only where it is two-way. The table name
+-- against the edge's direction only where it is two-way (or the point is
+-- the edge's source itself). The table name
 -- comes from the layer catalogue (onemap's Go code), never from a request.
 -- +goose StatementBegin
 CREATE FUNCTION network_edges_sql(supply regclass) RETURNS text
@@ -33,9 +34,9 @@ LANGUAGE sql IMMUTABLE AS $$
         FROM roads WHERE source IS NOT NULL AND target IS NOT NULL
         UNION ALL
         SELECT 1000000000000000 + 2 * s.id, 1000000000000000 + s.id, n.source,
-               n.offset_m / (30 / 3.6) + n.fraction * n.reverse_cost_s, -1
+               n.offset_m / (30 / 3.6) + n.fraction * GREATEST(n.reverse_cost_s, 0), -1
         FROM %1$s s CROSS JOIN LATERAL network_snap(s.geom_m) n
-        WHERE n.reverse_cost_s >= 0
+        WHERE n.reverse_cost_s >= 0 OR n.fraction = 0
         UNION ALL
         SELECT 1000000000000000 + 2 * s.id + 1, 1000000000000000 + s.id, n.target,
                n.offset_m / (30 / 3.6) + (1 - n.fraction) * n.cost_s, -1
