@@ -39,12 +39,13 @@ type CoverageService struct {
 	roads   *memo[*roadNetwork]
 	hier    *memo[*hierarchy]
 	gaps    *memo[*geojson.FeatureCollection]
+	areas   *memo[*geojson.FeatureCollection] // service areas
 }
 
 // NewCoverageService returns a coverage engine over db.
 func NewCoverageService(db Database) *CoverageService {
 	return &CoverageService{DB: db, evals: newMemo[*coverageEval](16), demands: newMemo[*demandSet](8),
-		roads: newMemo[*roadNetwork](2), hier: newMemo[*hierarchy](2), gaps: newMemo[*geojson.FeatureCollection](8)}
+		roads: newMemo[*roadNetwork](2), hier: newMemo[*hierarchy](2), gaps: newMemo[*geojson.FeatureCollection](8), areas: newMemo[*geojson.FeatureCollection](8)}
 }
 
 // Site is a point of supply: an existing feature or a proposed site.

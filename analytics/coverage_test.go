@@ -468,3 +468,33 @@ func TestJobsCancel(t *testing.T) {
 		t.Errorf("after cancel: %+v", got)
 	}
 }
+
+// TestGenericPreset: a preset that is only configuration (open hazards,
+// weighted by severity, within 100 m of an in-service hydrant) runs on the
+// same engine and agrees with PostGIS.
+func TestGenericPreset(t *testing.T) {
+	loadDemo(t)
+	p := &geo.CoveragePreset{ID: "hazards_hydrants", Title: "Open hazards near a hydrant",
+		Demand: geo.CoverageSide{Layer: "hazards", Filters: map[string][]string{"status": {"open"}}, Weight: "severity"},
+		Supply: geo.CoverageSide{Layer: "hydrants", Filters: map[string][]string{"status": {"in_service"}}},
+		Metric: geo.Distance, Threshold: 100, MaxThreshold: 1000, Siting: "roads", CandidateSpacing: 60}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := analytics.NewCoverageService(postgistest.DB(t)).Coverage(context.Background(), analytics.CoverageQuery{Preset: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total, covered float64
+	if err := postgistest.DB(t).QueryRow(context.Background(), `
+		SELECT sum(w), COALESCE(sum(w) FILTER (WHERE near), 0) FROM (
+		  SELECT CASE z.severity WHEN 'major' THEN 3 ELSE 1 END AS w,
+		         EXISTS (SELECT 1 FROM hydrants h WHERE h.status = 'in_service'
+		                 AND ST_DWithin(z.geom::geography, h.geom::geography, 100)) AS near
+		  FROM hazards z WHERE z.status = 'open') s`).Scan(&total, &covered); err != nil {
+		t.Fatal(err)
+	}
+	if r.Total != total || r.Covered != covered || total == 0 {
+		t.Errorf("engine: %g of %g weighted open hazards covered; PostGIS: %g of %g", r.Covered, r.Total, covered, total)
+	}
+}

@@ -391,6 +391,17 @@ func (s *CoverageService) ServiceAreas(ctx context.Context, q ServiceAreaQuery) 
 			}
 		}
 	}
+	_, v, err := s.versions(ctx, []string{p.SupplyLayer().Table, "roads"})
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("%s|%v|%v|%g|%s", p.ID, sources, breaks, buffer, q.Supply.Key())
+	return s.areas.get(key, v, func() (*geojson.FeatureCollection, error) {
+		return s.serviceAreas(ctx, p, sources, breaks, buffer)
+	})
+}
+
+func (s *CoverageService) serviceAreas(ctx context.Context, p *geo.CoveragePreset, sources []int64, breaks []float64, buffer float64) (*geojson.FeatureCollection, error) {
 	l := p.SupplyLayer()
 	name := "NULL"
 	for _, c := range l.Columns {

@@ -27,6 +27,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/onemap-city/onemap/geo"
 	"github.com/onemap-city/onemap/sql/postgis"
 	"github.com/onemap-city/onemap/tiles"
@@ -42,11 +44,19 @@ func main() {
 		write       = flag.String("write", "", "Markdown file to write the report into (between tilebench markers)")
 		sweepCities = flag.Bool("sweep", true, "sweep all layers and zooms for the largest tile")
 		onlyAnalyt  = flag.Bool("analytics-only", false, "measure only the analytics endpoints (heatmap, hex density, hot spots, stats)")
+		onlyCover   = flag.Bool("coverage-only", false, "measure only the coverage endpoints (coverage, service areas, 2SFCA, siting)")
 	)
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx := context.Background()
-	if err := run(ctx, log, *bin, *dir, *scale, *viewports, parseInts(*conc), *write, *sweepCities, *onlyAnalyt); err != nil {
+	mode := ""
+	switch {
+	case *onlyAnalyt:
+		mode = "analytics"
+	case *onlyCover:
+		mode = "coverage"
+	}
+	if err := run(ctx, log, *bin, *dir, *scale, *viewports, parseInts(*conc), *write, *sweepCities, mode); err != nil {
 		fmt.Fprintln(os.Stderr, "tilebench:", err)
 		os.Exit(1)
 	}
@@ -64,7 +74,7 @@ func parseInts(s string) []int {
 	return out
 }
 
-func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewports int, concs []int, write string, sweep, onlyAnalytics bool) error {
+func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewports int, concs []int, write string, sweep bool, mode string) error {
 	cluster, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir, Durable: true, Logger: log})
 	if err != nil {
 		return err
@@ -105,7 +115,19 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 
 	var report bytes.Buffer
 	host, _ := os.Hostname()
-	if onlyAnalytics {
+	if mode == "coverage" {
+		fmt.Fprintf(&report, "Measured %s on %s (%d cores), demo `%s` (%d premises). Command: `go run ./cmd/tilebench -scale %s -data-dir <dir> -coverage-only`.\n\n",
+			time.Now().Format("2006-01-02"), host, runtime.NumCPU(), scale, premises, scale)
+		if err := coverageBench(ctx, db, addr, &report); err != nil {
+			return err
+		}
+		fmt.Print(report.String())
+		if write != "" {
+			return writeSection(write, "coverage-"+scale, report.String())
+		}
+		return nil
+	}
+	if mode == "analytics" {
 		fmt.Fprintf(&report, "Measured %s on %s (%d cores), demo `%s` (%d premises). Command: `go run ./cmd/tilebench -scale %s -analytics-only -write docs/BENCHMARKS.md`.\n\n",
 			time.Now().Format("2006-01-02"), host, runtime.NumCPU(), scale, premises, scale)
 		if err := analyticsBench(ctx, db, addr, &report); err != nil {
@@ -597,6 +619,80 @@ func analyticsBench(ctx context.Context, db *postgis.DB, addr string, report *by
 		row("stats of every grid cell", ms)
 	} else {
 		fmt.Fprintf(report, "\n(stats not measured: %v)\n", err)
+	}
+	return nil
+}
+
+// coverageBench times the coverage engine one request at a time. "cold"
+// runs follow a write to the supply table, so the engine reloads demand and
+// supply and recomputes everything (as after any edit); "warm" runs ask a
+// new threshold of data already in memory. Service areas are computed on
+// every request.
+func coverageBench(ctx context.Context, db *postgis.DB, addr string, report *bytes.Buffer) error {
+	var counts [5]int64
+	_ = db.QueryRow(ctx, `SELECT (SELECT count(*) FROM premises), (SELECT count(*) FROM hydrants WHERE status = 'in_service'),
+		(SELECT count(*) FROM roads), (SELECT count(*) FROM road_nodes), (SELECT count(*) FROM grid_cells)`).
+		Scan(&counts[0], &counts[1], &counts[2], &counts[3], &counts[4])
+	fmt.Fprintf(report, "Data: %d premises, %d in-service hydrants, %d road edges, %d road nodes, %d grid cells.\n\n",
+		counts[0], counts[1], counts[2], counts[3], counts[4])
+	client := &http.Client{Timeout: 10 * time.Minute}
+	call := func(method, u, body string) (float64, error) {
+		t0 := time.Now()
+		req, _ := http.NewRequestWithContext(ctx, method, "http://"+addr+u, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 400 {
+			return 0, fmt.Errorf("%s %s: %s", method, u, resp.Status)
+		}
+		return float64(time.Since(t0).Microseconds()) / 1000, nil
+	}
+	touch := func(table string) error {
+		_, err := db.Exec(ctx, "UPDATE "+pgx.Identifier{table}.Sanitize()+" SET updated_at = updated_at WHERE id = (SELECT min(id) FROM "+pgx.Identifier{table}.Sanitize()+")")
+		return err
+	}
+	fmt.Fprintf(report, "| request | runs | p50 ms | max ms |\n|---|---|---|---|\n")
+	row := func(name string, ms []float64) {
+		sort.Float64s(ms)
+		fmt.Fprintf(report, "| %s | %d | %.0f | %.0f |\n", name, len(ms), ms[len(ms)/2], ms[len(ms)-1])
+	}
+	type bench struct {
+		name, method, url, body, touch string
+		runs                           int
+	}
+	for _, b := range []bench{
+		{"hydrant coverage (150 m), per grid cell, cold", "GET", "/api/v1/coverage/hydrants?level=grid_cell", "", "hydrants", 3},
+		{"hydrant coverage, another threshold, warm", "GET", "/api/v1/coverage/hydrants?level=grid_cell&threshold=%d", "", "", 3},
+		{"hydrant gap polygons, cold", "GET", "/api/v1/coverage/hydrants/gaps", "", "hydrants", 3},
+		{"station coverage (240 s on the network), per grid cell, cold", "GET", "/api/v1/coverage/stations?level=grid_cell", "", "fire_stations", 3},
+		{"240 s service areas of all stations (first-due districts), cold", "GET", "/api/v1/service-areas?minutes=4", "", "fire_stations", 3},
+		{"3, 4 and 8 min service areas of all stations, cold", "GET", "/api/v1/service-areas?minutes=3,4,8", "", "fire_stations", 3},
+		{"shelter 2SFCA (500 m) for all grid cells, cold", "GET", "/api/v1/coverage/shelters?level=grid_cell", "", "shelters", 3},
+		{"siting 20 hydrants (candidates every 120 m of road), cold", "POST", "/api/v1/siting/hydrants", `{"count": 20}`, "hydrants", 3},
+		{"siting 3 stations (candidates at road nodes), cold", "POST", "/api/v1/siting/stations", `{"count": 3, "candidates": "road_nodes"}`, "fire_stations", 3},
+	} {
+		var ms []float64
+		for i := range b.runs {
+			if b.touch != "" {
+				if err := touch(b.touch); err != nil {
+					return err
+				}
+			}
+			u := b.url
+			if strings.Contains(u, "%d") {
+				u = fmt.Sprintf(u, 100+10*i)
+			}
+			t, err := call(b.method, u, b.body)
+			if err != nil {
+				return err
+			}
+			ms = append(ms, t)
+		}
+		row(b.name, ms)
 	}
 	return nil
 }
