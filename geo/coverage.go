@@ -146,7 +146,7 @@ var builtinPresets = []*CoveragePreset{
 		Supply:      CoverageSide{Layer: "shelters", Capacity: "capacity", Area: "area_m2"},
 		Metric:      Distance, Threshold: 500, MaxThreshold: 5000,
 		MinAreaPerResident: 1,
-		SiteClass: "level", SiteMinimum: zhejiangShelterMinimum,
+		SiteClass:          "level", SiteMinimum: zhejiangShelterMinimum,
 		Siting: "grid_cells",
 	},
 	{
@@ -157,7 +157,7 @@ var builtinPresets = []*CoveragePreset{
 		Supply:      CoverageSide{Layer: "shelters", Filters: map[string][]string{"level": {"county", "township"}}, Capacity: "capacity", Area: "area_m2"},
 		Metric:      Distance, Threshold: 2500, MaxThreshold: 10000,
 		MinAreaPerResident: 2,
-		SiteClass: "level", SiteMinimum: zhejiangShelterMinimum,
+		SiteClass:          "level", SiteMinimum: zhejiangShelterMinimum,
 		Siting: "grid_cells",
 	},
 	{

@@ -50,10 +50,10 @@ func TestLoadCoveragePresets(t *testing.T) {
 		t.Fatalf("loaded preset: %+v", p)
 	}
 	for body, want := range map[string]string{
-		`[{"id": "x", "demand": {"layer": "roads"}, "supply": {"layer": "hydrants"}, "metric": "distance", "threshold": 1, "max_threshold": 2}]`:     "not a point layer",
-		`[{"id": "x", "demand": {"layer": "premises"}, "supply": {"layer": "hydrants"}, "metric": "walk", "threshold": 1, "max_threshold": 2}]`:     "metric",
+		`[{"id": "x", "demand": {"layer": "roads"}, "supply": {"layer": "hydrants"}, "metric": "distance", "threshold": 1, "max_threshold": 2}]`:                                    "not a point layer",
+		`[{"id": "x", "demand": {"layer": "premises"}, "supply": {"layer": "hydrants"}, "metric": "walk", "threshold": 1, "max_threshold": 2}]`:                                     "metric",
 		`[{"id": "x", "demand": {"layer": "premises"}, "supply": {"layer": "hydrants", "filters": {"status": ["wet"]}}, "metric": "distance", "threshold": 1, "max_threshold": 2}]`: "supply filters",
-		`[{"id": "x", "demand": {"layer": "premises"}, "supply": {"layer": "hydrants"}, "metric": "distance", "threshold": 5, "max_threshold": 2}]`: "threshold",
+		`[{"id": "x", "demand": {"layer": "premises"}, "supply": {"layer": "hydrants"}, "metric": "distance", "threshold": 5, "max_threshold": 2}]`:                                 "threshold",
 		`[{"id": "x", "colour": "red"}]`: "unknown field",
 	} {
 		f := filepath.Join(dir, "bad.json")
