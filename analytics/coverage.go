@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -168,12 +169,13 @@ func (s *CoverageService) versions(ctx context.Context, tables []string) (map[st
 }
 
 var (
-	coverageVersionsSQL  = mustSQL("coverage_versions.sql")
-	coverageDemandSQL    = mustSQL("coverage_demand.sql")
-	coverageResidentsSQL = mustSQL("coverage_residents.sql")
-	coverageSupplySQL    = mustSQL("coverage_supply.sql")
-	coverageWithinSQL    = mustSQL("coverage_within.sql")
-	coverageGapsSQL      = mustSQL("coverage_gaps.sql")
+	coverageVersionsSQL    = mustSQL("coverage_versions.sql")
+	coverageDemandSQL      = mustSQL("coverage_demand.sql")
+	coverageDemandCountSQL = mustSQL("coverage_demand_count.sql")
+	coverageResidentsSQL   = mustSQL("coverage_residents.sql")
+	coverageSupplySQL      = mustSQL("coverage_supply.sql")
+	coverageWithinSQL      = mustSQL("coverage_within.sql")
+	coverageGapsSQL        = mustSQL("coverage_gaps.sql")
 )
 
 // attributeFilters splits area filters (town, community, grid_cell), which
@@ -244,6 +246,7 @@ func (s *CoverageService) demand(ctx context.Context, p *geo.CoveragePreset, att
 	return s.demands.get(key, version, func() (*demandSet, error) {
 		var sql string
 		var args []any
+		expect := 0
 		if p.Demand.Layer == geo.Residents {
 			if len(attrs) > 0 {
 				return nil, geo.Invalid(attrs[0].Param, "residents can be filtered by town, community or grid_cell only, not %s", attrs[0].Param)
@@ -257,28 +260,27 @@ func (s *CoverageService) demand(ctx context.Context, p *geo.CoveragePreset, att
 			}
 			var where string
 			where, args = filtersql.Where(l, "t", append(p.DemandFilters(), attrs...), nil)
-			sql = strings.NewReplacer("{{table}}", filtersql.Ident(l.Table), "{{weight}}", weight, "{{where}}", where).Replace(coverageDemandSQL)
+			r := strings.NewReplacer("{{table}}", filtersql.Ident(l.Table), "{{weight}}", weight, "{{where}}", where)
+			sql = r.Replace(coverageDemandSQL)
+			if err := s.DB.ScanRow(ctx, r.Replace(coverageDemandCountSQL), args, &expect); err != nil {
+				return nil, fmt.Errorf("analytics: coverage demand: %w", err)
+			}
 		}
 		rows, err := s.DB.QueryRows(ctx, sql, args...)
 		if err != nil {
 			return nil, fmt.Errorf("analytics: coverage demand: %w", err)
 		}
 		defer rows.Close()
-		d := &demandSet{}
+		d := &demandSet{ID: make([]int64, 0, expect), Lon: make([]float64, 0, expect), Lat: make([]float64, 0, expect),
+			X: make([]float64, 0, expect), Y: make([]float64, 0, expect), Cell: make([]int64, 0, expect), W: make([]float64, 0, expect)}
 		for rows.Next() {
-			var id int64
+			var id, cell int64
 			var lon, lat, x, y, w float64
-			var cell *int64
 			if err := rows.Scan(&id, &lon, &lat, &x, &y, &cell, &w); err != nil {
 				return nil, fmt.Errorf("analytics: coverage demand: %w", err)
 			}
-			d.ID = append(d.ID, id)
+			d.ID, d.Cell, d.W = append(d.ID, id), append(d.Cell, cell), append(d.W, w)
 			d.Lon, d.Lat, d.X, d.Y = append(d.Lon, lon), append(d.Lat, lat), append(d.X, x), append(d.Y, y)
-			c := int64(0)
-			if cell != nil {
-				c = *cell
-			}
-			d.Cell, d.W = append(d.Cell, c), append(d.W, w)
 		}
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("analytics: coverage demand: %w", err)
@@ -367,14 +369,31 @@ func (e *coverageEval) nearestByDistance() {
 	}
 	e.grid = newPointGrid(xs, ys, max(p.Threshold, 50))
 	limit := p.MaxThreshold * 1.001
-	for i := range n {
+	parallel(n, func(i int) {
 		j, _ := e.grid.nearest(e.demand.X[i], e.demand.Y[i], limit)
 		if j < 0 {
 			e.nearest[i], e.value[i] = -1, math.Inf(1)
-			continue
+			return
 		}
 		e.nearest[i], e.value[i] = int32(j), geodesic(e.demand.X[i], e.demand.Y[i], xs[j], ys[j])
+	})
+}
+
+// parallel calls f(i) for i in [0, n) on every core, in contiguous chunks.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/4096))
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				f(i)
+			}
+		}()
 	}
+	wg.Wait()
 }
 
 // coveredAt returns which demand features are within t of some supply.

@@ -7,8 +7,11 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/onemap-city/onemap/geo"
 	analyticssql "github.com/onemap-city/onemap/sql/analytics"
@@ -131,12 +134,14 @@ func version(ctx context.Context, db Database, l *geo.Layer) (int64, error) {
 }
 
 // memo caches values computed from a selection, by key and data version.
-// It holds a bounded number of entries; it is safe for concurrent use.
+// It holds a bounded number of entries; it is safe for concurrent use, and
+// concurrent misses of one key and version compute the value once.
 type memo[V any] struct {
 	mu      sync.Mutex
 	entries map[string]memoEntry[V]
 	order   []string
 	limit   int
+	flight  singleflight.Group
 }
 
 type memoEntry[V any] struct {
@@ -156,10 +161,12 @@ func (m *memo[V]) get(key string, v int64, f func() (V, error)) (V, error) {
 		return e.value, nil
 	}
 	m.mu.Unlock()
-	val, err := f()
+	v2, err, _ := m.flight.Do(key+"\x00"+strconv.FormatInt(v, 10), func() (any, error) { return f() })
 	if err != nil {
-		return val, err
+		var zero V
+		return zero, err
 	}
+	val, _ := v2.(V) // a nil value comes back as a nil interface
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.entries[key]; !ok {
