@@ -167,7 +167,9 @@ func Classify(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {
-		case pgErr.Code == "57014": // query_canceled: statement_timeout
+		case pgErr.Code == "57014", // query_canceled: statement_timeout
+			// GEOS, interrupted by the statement timeout, reports its own error.
+			pgErr.Code == "XX000" && strings.Contains(pgErr.Message, "GEOS Error: InterruptedException"):
 			return &geo.Error{Code: geo.ETimeout, Message: "the database took too long", Err: err}
 		case strings.HasPrefix(pgErr.Code, "08"), pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03":
 			return &geo.Error{Code: geo.EUnavailable, Message: "the database is unavailable", Err: err}
