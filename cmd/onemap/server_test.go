@@ -60,6 +60,8 @@ func TestServiceEndpoints(t *testing.T) {
 		{"/readyz", 200, []string{"status", "postgis", "schema_version"}},
 		{"/api/v1/version", 200, []string{"onemap", "postgis", "pgrouting", "schema_version", "go"}},
 		{"/api/v1/layers", 200, []string{"layers"}},
+		{"/api/v1/coverage", 200, []string{"presets"}},
+		{"/api/v1/coverage/nonsense", 400, []string{"error", "detail"}},
 		{"/no/such/thing", 404, []string{"error"}},
 	}
 	for _, tc := range cases {
@@ -169,7 +171,8 @@ func TestDatabaseDownAndBack(t *testing.T) {
 	e := newServer(testConfig(), db, quiet).Echo
 	// An empty database: tiles are 204 while it is up.
 	targets := map[string]int{"/readyz": 200, "/api/v1/version": 200, "/api/v1/layers": 200,
-		"/tiles/hydrants/14/13703/7010.mvt": 204, "/tiles/premises.json": 200}
+		"/tiles/hydrants/14/13703/7010.mvt": 204, "/tiles/premises.json": 200,
+		"/api/v1/coverage/hydrants": 200, "/api/v1/service-areas?minutes=4": 200}
 	uncached := 0
 	tileNotSeenBefore := func() string { uncached++; return fmt.Sprintf("/tiles/premises/14/%d/7010.mvt", 13000+uncached) }
 	check := func(when string, up bool) {
