@@ -139,9 +139,15 @@ func tablesRead(p *geo.CoveragePreset) []string {
 // TravelTimeMetric is geo.TravelTime, for brevity here.
 const TravelTimeMetric = geo.TravelTime
 
-// versions returns the data versions of tables and one number for them all.
 func (s *CoverageService) versions(ctx context.Context, tables []string) (map[string]int64, int64, error) {
-	rows, err := s.DB.QueryRows(ctx, coverageVersionsSQL, tables)
+	return dataVersions(ctx, s.DB, tables)
+}
+
+// dataVersions returns the data versions of tables and one number for
+// them all, so that a value computed from several tables is cached until
+// any of them changes.
+func dataVersions(ctx context.Context, db Database, tables []string) (map[string]int64, int64, error) {
+	rows, err := db.QueryRows(ctx, coverageVersionsSQL, tables)
 	if err != nil {
 		return nil, 0, fmt.Errorf("analytics: data versions: %w", err)
 	}

@@ -41,6 +41,7 @@ type DensityService struct {
 
 	land    *memo[[]hexKey] // study-area cells by size, from the towns
 	hotspot *memo[[]HexStat]
+	city    *memo[map[hexKey]HexStat] // every cell of a selection, for tiles
 }
 
 // NewDensityService returns a density service over db (zero limits: DefaultLimits).
@@ -48,7 +49,8 @@ func NewDensityService(db Database, lim Limits) *DensityService {
 	if lim == (Limits{}) {
 		lim = DefaultLimits
 	}
-	return &DensityService{DB: db, Limits: lim, land: newMemo[[]hexKey](16), hotspot: newMemo[[]HexStat](64)}
+	return &DensityService{DB: db, Limits: lim, land: newMemo[[]hexKey](16), hotspot: newMemo[[]HexStat](64),
+		city: newMemo[map[hexKey]HexStat](16)}
 }
 
 type hexKey struct{ I, J int }
@@ -128,6 +130,63 @@ func (s *DensityService) Hexes(ctx context.Context, sel Selection, box [4]float6
 		}
 		for k := range out {
 			out[k].Residents = residents[hexKey{out[k].I, out[k].J}]
+		}
+	}
+	return out, nil
+}
+
+// CityWideFrom is the smallest hexagon edge whose city-wide binning
+// TileHexes keeps in memory: at 100 m the large demo's territory holds some
+// 50,000 cells; smaller cells are binned per tile.
+const CityWideFrom = 100.0
+
+// TileHexes returns the cells of the selection at edge size that hold a
+// point of box, with premises and residents, as Hexes does. For edges of
+// CityWideFrom and more it bins the whole territory once per data version
+// and answers tiles from memory: on the large demo a z13 tile took 1.4 s
+// to bin from its points, and the same tiles are asked again and again.
+func (s *DensityService) TileHexes(ctx context.Context, sel Selection, box [4]float64, size float64) ([]HexStat, error) {
+	if size < CityWideFrom {
+		return s.Hexes(ctx, sel, box, size, true)
+	}
+	_, v, err := dataVersions(ctx, s.DB, []string{sel.Layer.Table, "premises", "grid_cells", "towns"})
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.city.get(fmt.Sprintf("%s|%g", sel.Key(), size), v, func() (map[hexKey]HexStat, error) {
+		var territory [4]*float64
+		if err := s.DB.ScanRow(ctx, mustSQL("territory_box.sql"), nil, &territory[0], &territory[1], &territory[2], &territory[3]); err != nil {
+			return nil, fmt.Errorf("analytics: territory: %w", err)
+		}
+		if territory[0] == nil {
+			return map[hexKey]HexStat{}, nil
+		}
+		tb := expand([4]float64{*territory[0], *territory[1], *territory[2], *territory[3]}, 2*size)
+		cells, err := s.Hexes(ctx, sel, tb, size, true)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[hexKey]HexStat, len(cells))
+		for _, c := range cells {
+			m[hexKey{c.I, c.J}] = c
+		}
+		return m, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The cells whose centre lies within one edge of box hold every point
+	// of box; Hexes keeps those holding a point of it, which TileMVT then
+	// clips the same way.
+	i0, j0 := HexCell(box[0]-2*size, box[1]-2*size, size)
+	i1, j1 := HexCell(box[2]+2*size, box[3]+2*size, size)
+	var out []HexStat
+	for i := min(i0, i1); i <= max(i0, i1); i++ {
+		for j := min(j0, j1); j <= max(j0, j1); j++ {
+			c, ok := all[hexKey{i, j}]
+			if ok && c.X >= box[0]-size && c.X <= box[2]+size && c.Y >= box[1]-size && c.Y <= box[3]+size {
+				out = append(out, c)
+			}
 		}
 	}
 	return out, nil

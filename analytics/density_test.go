@@ -385,3 +385,45 @@ func TestHeatmapTileFollowsData(t *testing.T) {
 		t.Fatal("the heatmap tile did not change after a hazard in it moved away")
 	}
 }
+
+// TestTileHexesMatchPerBoxBinning: tiles answered from the city-wide
+// binning carry, for every cell inside the tile, the same count, weight,
+// premises and residents as binning the tile's own points.
+func TestTileHexesMatchPerBoxBinning(t *testing.T) {
+	loadDemo(t)
+	ctx := context.Background()
+	svc := analytics.NewDensityService(postgistest.DB(t), analytics.Limits{})
+	xs, ys, _ := allHazards(t)
+	cx, cy := xs[len(xs)/2], ys[len(ys)/2]
+	sel := hazardSelection(t, "layer=hazards&weight=severity")
+	for _, size := range []float64{100, 400} {
+		inner := [4]float64{cx - 1500, cy - 1500, cx + 1500, cy + 1500}
+		grown := [4]float64{inner[0] - 2*size, inner[1] - 2*size, inner[2] + 2*size, inner[3] + 2*size}
+		want, err := svc.Hexes(ctx, sel, grown, size, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := svc.TileHexes(ctx, sel, grown, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byKey := map[[2]int]analytics.HexStat{}
+		for _, c := range got {
+			byKey[[2]int{c.I, c.J}] = c
+		}
+		checked := 0
+		for _, w := range want {
+			if w.X < inner[0] || w.X > inner[2] || w.Y < inner[1] || w.Y > inner[3] {
+				continue // a border cell: the per-box binning sees part of it
+			}
+			checked++
+			g, ok := byKey[[2]int{w.I, w.J}]
+			if !ok || g.Count != w.Count || math.Abs(g.Weight-w.Weight) > 1e-9 || g.Premises != w.Premises || math.Abs(g.Residents-w.Residents) > 1e-6 {
+				t.Errorf("cell %g m (%d,%d): city-wide %+v, per box %+v", size, w.I, w.J, g, w)
+			}
+		}
+		if checked == 0 {
+			t.Errorf("cell %g m: no cell to compare", size)
+		}
+	}
+}

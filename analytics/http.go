@@ -256,7 +256,7 @@ func (h *Handler) densityTile(c echo.Context) error {
 		return err
 	}
 	// Cells reaching into the tile need all their points: grow by two edges.
-	cells, err := h.Density.Hexes(c.Request().Context(), sel, TileBox(a, 2*size), size, true)
+	cells, err := h.Density.TileHexes(c.Request().Context(), sel, TileBox(a, 2*size), size)
 	if err != nil {
 		return err
 	}
