@@ -42,6 +42,7 @@ type DensityService struct {
 	land    *memo[[]hexKey] // study-area cells by size, from the towns
 	hotspot *memo[[]HexStat]
 	city    *memo[map[hexKey]HexStat] // every cell of a selection, for tiles
+	counts  *memo[[]HexStat]          // every cell of a selection, counts only, for hot spots
 }
 
 // NewDensityService returns a density service over db (zero limits: DefaultLimits).
@@ -50,7 +51,7 @@ func NewDensityService(db Database, lim Limits) *DensityService {
 		lim = DefaultLimits
 	}
 	return &DensityService{DB: db, Limits: lim, land: newMemo[[]hexKey](16), hotspot: newMemo[[]HexStat](64),
-		city: newMemo[map[hexKey]HexStat](16)}
+		city: newMemo[map[hexKey]HexStat](16), counts: newMemo[[]HexStat](16)}
 }
 
 type hexKey struct{ I, J int }
@@ -347,7 +348,10 @@ func (s *DensityService) HotSpots(ctx context.Context, sel Selection, size, band
 	key := fmt.Sprintf("%s|%g|%g|%t", sel.Key(), size, band, fdr)
 	var used float64
 	cells, err := s.hotspot.get(key, v*1_000_003+tv, func() ([]HexStat, error) {
-		counted, err := s.Hexes(ctx, sel, world, size, false)
+		// The counts do not depend on the band: a new band reuses them.
+		counted, err := s.counts.get(fmt.Sprintf("%s|%g", sel.Key(), size), v, func() ([]HexStat, error) {
+			return s.Hexes(ctx, sel, world, size, false)
+		})
 		if err != nil {
 			return nil, err
 		}
