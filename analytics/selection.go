@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"net/url"
@@ -77,7 +78,10 @@ func PointLayers() []string {
 	return ids
 }
 
-var pointsTemplate = mustSQL("points.sql")
+var (
+	pointsTemplate      = mustSQL("points.sql")
+	pointsCountTemplate = mustSQL("points_count.sql")
+)
 
 // mustSQL reads an embedded statement without its comment lines, which
 // document placeholders and must not be filled in.
@@ -105,14 +109,30 @@ func Points(ctx context.Context, db Database, sel Selection, box [4]float64) ([]
 		weight = sel.Layer.Weights[sel.Weight]
 	}
 	where, args := filtersql.Where(sel.Layer, "t", sel.Filters, []any{box[0], box[1], box[2], box[3]})
-	sql := strings.NewReplacer("{{table}}", filtersql.Ident(sel.Layer.Table), "{{weight}}", weight, "{{where}}", where).Replace(pointsTemplate)
-	rows, err := db.QueryRows(ctx, sql, args...)
+	r := strings.NewReplacer("{{table}}", filtersql.Ident(sel.Layer.Table), "{{weight}}", weight, "{{where}}", where)
+	var pts []Point
+	if box == world {
+		var n int
+		if err := db.ScanRow(ctx, r.Replace(pointsCountTemplate), args, &n); err != nil {
+			return nil, fmt.Errorf("analytics: points of %s: %w", sel.Layer.ID, err)
+		}
+		pts = make([]Point, 0, n)
+	}
+	rows, err := db.QueryRows(ctx, r.Replace(pointsTemplate), args...)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: points of %s: %w", sel.Layer.ID, err)
 	}
 	defer rows.Close()
-	var pts []Point
+	raw, isRaw := rows.(rawRows)
 	for rows.Next() {
+		// Millions of rows: decode the three binary float8 columns directly
+		// where the driver allows, else through Scan.
+		if isRaw {
+			if p, ok := rawPoint(raw.RawValues()); ok {
+				pts = append(pts, p)
+				continue
+			}
+		}
 		var p Point
 		if err := rows.Scan(&p.X, &p.Y, &p.W); err != nil {
 			return nil, err
@@ -123,6 +143,20 @@ func Points(ctx context.Context, db Database, sel Selection, box [4]float64) ([]
 		return nil, fmt.Errorf("analytics: points of %s: %w", sel.Layer.ID, err)
 	}
 	return pts, nil
+}
+
+// rawRows is a result whose current row's undecoded columns are readable
+// (pgx.Rows).
+type rawRows interface{ RawValues() [][]byte }
+
+// rawPoint decodes x, y and weight sent as binary float8; ok is false for
+// anything else (a NULL, text format).
+func rawPoint(cols [][]byte) (Point, bool) {
+	if len(cols) != 3 || len(cols[0]) != 8 || len(cols[1]) != 8 || len(cols[2]) != 8 {
+		return Point{}, false
+	}
+	f := func(b []byte) float64 { return math.Float64frombits(binary.BigEndian.Uint64(b)) }
+	return Point{X: f(cols[0]), Y: f(cols[1]), W: f(cols[2])}, true
 }
 
 // version returns a layer's data version, so cached results are used only
