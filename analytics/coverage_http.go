@@ -90,13 +90,19 @@ func (h *CoverageHandler) run(c echo.Context, kind string, f func(ctx context.Co
 // coverageParams are the parameters every coverage endpoint reads itself.
 var coverageParams = []string{"threshold", "minutes", "level", "format", "async", "bbox", "method"}
 
-// parseCoverageQuery reads the preset, threshold, level and filters.
-func parseCoverageQuery(c echo.Context, own ...string) (CoverageQuery, error) {
+// parseCoverageRequest reads the preset, threshold, level and filters, and
+// the format among formats (the first is the default).
+func parseCoverageRequest(c echo.Context, formats ...string) (CoverageQuery, string, error) {
 	p, err := geo.LookupCoveragePreset(c.Param("preset"))
 	if err != nil {
-		return CoverageQuery{}, err
+		return CoverageQuery{}, "", err
 	}
-	return coverageQueryFor(p, c.QueryParams(), own...)
+	q, err := coverageQueryFor(p, c.QueryParams())
+	if err != nil {
+		return q, "", err
+	}
+	f, err := format(c, formats...)
+	return q, f, err
 }
 
 func coverageQueryFor(p *geo.CoveragePreset, v url.Values, own ...string) (CoverageQuery, error) {
@@ -193,11 +199,7 @@ func format(c echo.Context, allowed ...string) (string, error) {
 }
 
 func (h *CoverageHandler) coverage(c echo.Context) error {
-	q, err := parseCoverageQuery(c)
-	if err != nil {
-		return err
-	}
-	f, err := format(c, "json", "csv", "geojson")
+	q, f, err := parseCoverageRequest(c, "json", "csv", "geojson")
 	if err != nil {
 		return err
 	}
@@ -238,11 +240,7 @@ func coverageCSV(r *CoverageResult) [][]string {
 
 func (h *CoverageHandler) demand(uncoveredOnly bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		q, err := parseCoverageQuery(c)
-		if err != nil {
-			return err
-		}
-		f, err := format(c, "geojson", "json", "csv")
+		q, f, err := parseCoverageRequest(c, "geojson", "json", "csv")
 		if err != nil {
 			return err
 		}
@@ -289,11 +287,7 @@ func demandCSV(fs []DemandFeature, unit string) [][]string {
 }
 
 func (h *CoverageHandler) gaps(c echo.Context) error {
-	q, err := parseCoverageQuery(c)
-	if err != nil {
-		return err
-	}
-	f, err := format(c, "geojson", "json", "csv")
+	q, f, err := parseCoverageRequest(c, "geojson", "json", "csv")
 	if err != nil {
 		return err
 	}

@@ -103,16 +103,22 @@ func (h *hierarchy) areaFilter(areas geo.Filters) func(cell int64) bool {
 	}
 }
 
-// Coverage answers q.
-func (s *CoverageService) Coverage(ctx context.Context, q CoverageQuery) (*CoverageResult, error) {
-	p := q.Preset
+// evaluated is a coverage question answered for every demand feature:
+// its threshold, the nearest supply, which features are covered, and the
+// study area of its area filters.
+type evaluated struct {
+	t           float64
+	e           *coverageEval
+	covered     []bool
+	h           *hierarchy
+	areaFilters geo.Filters
+	keep        func(cell int64) bool
+}
+
+func (s *CoverageService) evaluate(ctx context.Context, q CoverageQuery) (*evaluated, error) {
 	t := q.threshold()
-	if err := CheckThreshold(p, t); err != nil {
+	if err := CheckThreshold(q.Preset, t); err != nil {
 		return nil, err
-	}
-	level := q.Level
-	if level == "" {
-		level = LevelTown
 	}
 	e, err := s.eval(ctx, &q)
 	if err != nil {
@@ -127,7 +133,20 @@ func (s *CoverageService) Coverage(ctx context.Context, q CoverageQuery) (*Cover
 		return nil, err
 	}
 	_, areaFilters := attributeFilters(q.Demand)
-	keep := h.areaFilter(areaFilters)
+	return &evaluated{t: t, e: e, covered: covered, h: h, areaFilters: areaFilters, keep: h.areaFilter(areaFilters)}, nil
+}
+
+// Coverage answers q.
+func (s *CoverageService) Coverage(ctx context.Context, q CoverageQuery) (*CoverageResult, error) {
+	ev, err := s.evaluate(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	p, t, e, covered, h, areaFilters, keep := q.Preset, ev.t, ev.e, ev.covered, ev.h, ev.areaFilters, ev.keep
+	level := q.Level
+	if level == "" {
+		level = LevelTown
+	}
 	res := &CoverageResult{Preset: p.ID, Title: p.Title, Metric: p.Metric, Unit: p.Unit(), Threshold: t, Level: level,
 		Demand: p.Demand.Layer, Supply: p.Supply.Layer, Sites: len(e.supply), Versions: e.versions}
 	for _, st := range e.supply {
@@ -235,25 +254,11 @@ type DemandFeature struct {
 // DemandFeatures lists the demand features of q (within its area filters
 // and the optional lon/lat box), only the uncovered ones when uncoveredOnly.
 func (s *CoverageService) DemandFeatures(ctx context.Context, q CoverageQuery, bbox *[4]float64, uncoveredOnly bool) ([]DemandFeature, error) {
-	p := q.Preset
-	t := q.threshold()
-	if err := CheckThreshold(p, t); err != nil {
-		return nil, err
-	}
-	e, err := s.eval(ctx, &q)
+	ev, err := s.evaluate(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	covered, err := s.coveredAt(ctx, e, t)
-	if err != nil {
-		return nil, err
-	}
-	h, err := s.hierarchy(ctx)
-	if err != nil {
-		return nil, err
-	}
-	_, areaFilters := attributeFilters(q.Demand)
-	keep := h.areaFilter(areaFilters)
+	p, e, covered, keep := q.Preset, ev.e, ev.covered, ev.keep
 	kind := p.DemandLayer().ID
 	if kind == "premises" {
 		kind = "premise"
@@ -309,25 +314,11 @@ func DemandCollection(fs []DemandFeature, unit string) *geojson.FeatureCollectio
 // q's area filters) minus what the supply serves within the threshold
 // (discs for a distance preset, service areas for a travel-time one).
 func (s *CoverageService) Gaps(ctx context.Context, q CoverageQuery) (*geojson.FeatureCollection, error) {
-	p := q.Preset
-	t := q.threshold()
-	if err := CheckThreshold(p, t); err != nil {
-		return nil, err
-	}
-	e, err := s.eval(ctx, &q)
+	ev, err := s.evaluate(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	covered, err := s.coveredAt(ctx, e, t)
-	if err != nil {
-		return nil, err
-	}
-	h, err := s.hierarchy(ctx)
-	if err != nil {
-		return nil, err
-	}
-	_, areaFilters := attributeFilters(q.Demand)
-	keep := h.areaFilter(areaFilters)
+	p, t, e, covered, areaFilters, keep := q.Preset, ev.t, ev.e, ev.covered, ev.areaFilters, ev.keep
 	type cellDemand struct {
 		uncovered float64
 		features  int

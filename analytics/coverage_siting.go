@@ -76,20 +76,11 @@ func (s *CoverageService) Siting(ctx context.Context, q SitingQuery) (*SitingRes
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.eval(ctx, &cq)
+	ev, err := s.evaluate(ctx, cq)
 	if err != nil {
 		return nil, err
 	}
-	covered, err := s.coveredAt(ctx, e, t)
-	if err != nil {
-		return nil, err
-	}
-	h, err := s.hierarchy(ctx)
-	if err != nil {
-		return nil, err
-	}
-	_, areaFilters := attributeFilters(cq.Demand)
-	keep := h.areaFilter(areaFilters)
+	e, covered, keep := ev.e, ev.covered, ev.keep
 	d := e.demand
 	// The demand that can gain: uncovered and in the study area.
 	var open []int
