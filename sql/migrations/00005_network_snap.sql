@@ -66,14 +66,31 @@ BEGIN
         WHERE d.node < 1000000000000000
     ),
     b AS (SELECT unnest($2) AS t),
+    -- How much of each edge is reached from each end within each break, and
+    -- by which source (a node belongs to the source reaching it first).
+    ends AS (
+        SELECT r.geom_m, b.t, ds.src AS src_s, dt.src AS src_t,
+               CASE WHEN ds.agg_cost < b.t AND r.cost_s > 0
+                    THEN LEAST(1, (b.t - ds.agg_cost) / r.cost_s) ELSE 0 END AS a,
+               CASE WHEN dt.agg_cost < b.t AND r.reverse_cost_s > 0
+                    THEN LEAST(1, (b.t - dt.agg_cost) / r.reverse_cost_s) ELSE 0 END AS z
+        FROM roads r CROSS JOIN b
+        LEFT JOIN dd ds ON ds.node = r.source
+        LEFT JOIN dd dt ON dt.node = r.target
+        WHERE ds.agg_cost < b.t OR dt.agg_cost < b.t
+    ),
+    whole AS (
+        SELECT e.*, COALESCE(e.src_s = e.src_t AND e.a + e.z >= 1, false) AS whole_edge
+        FROM ends e
+    ),
+    -- An edge one source covers from both ends is one piece, not two
+    -- overlapping ones: half the geometry to buffer and union.
     parts AS (
-        SELECT dd.src, b.t, ST_LineSubstring(r.geom_m, 0, LEAST(1, (b.t - dd.agg_cost) / r.cost_s)) AS g
-        FROM dd JOIN roads r ON r.source = dd.node CROSS JOIN b
-        WHERE dd.agg_cost < b.t AND r.cost_s > 0
+        SELECT src_s AS src, t, geom_m AS g FROM whole WHERE whole_edge
         UNION ALL
-        SELECT dd.src, b.t, ST_LineSubstring(r.geom_m, GREATEST(0, 1 - (b.t - dd.agg_cost) / r.reverse_cost_s), 1)
-        FROM dd JOIN roads r ON r.target = dd.node CROSS JOIN b
-        WHERE dd.agg_cost < b.t AND r.reverse_cost_s > 0
+        SELECT src_s, t, ST_LineSubstring(geom_m, 0, a) FROM whole WHERE NOT whole_edge AND a > 0
+        UNION ALL
+        SELECT src_t, t, ST_LineSubstring(geom_m, 1 - z, 1) FROM whole WHERE NOT whole_edge AND z > 0
         UNION ALL
         -- the source's own edge, both ways from its snapped point
         SELECT s.id, b.t, ST_LineSubstring(r.geom_m,
