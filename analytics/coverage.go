@@ -210,7 +210,13 @@ func (s *CoverageService) eval(ctx context.Context, q *CoverageQuery) (*coverage
 	key := p.ID + "|" + attrs.Key() + "|" + q.Supply.Key() + "|" + sitesKey(q.Added)
 	return s.evals.get(key, v, func() (*coverageEval, error) {
 		progress(ctx, "demand", 0)
-		d, err := s.demand(ctx, p, attrs, v)
+		// The demand is read again only when its own tables change, not
+		// when the supply does (a hydrant's status, a new station).
+		_, dv, err := s.versions(ctx, []string{p.DemandLayer().Table, "grid_cells"})
+		if err != nil {
+			return nil, err
+		}
+		d, err := s.demand(ctx, p, attrs, dv)
 		if err != nil {
 			return nil, err
 		}
