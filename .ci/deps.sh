@@ -40,12 +40,14 @@ need=$(missing "postgresql-$pgver-postgis-3" "postgresql-$pgver-pgrouting")
 
 if [ "$what" = test ]; then
   # GDAL's MVT driver and Mapbox's JS decoder check our tiles independently.
-  need=$(missing gdal-bin)
+  # The web map's browser tests drive Debian's Chromium (playwright-core brings
+  # no browser of its own) and need a CJK font for the Chinese labels.
+  need=$(missing gdal-bin chromium fonts-wqy-microhei)
   command -v node >/dev/null || need="$need nodejs"
   command -v npm >/dev/null || need="$need npm"
   [ -z "$need" ] || apt_install $need
   here=$(cd "$(dirname "$0")/.." && pwd)
-  for dir in "$here/tiles/testdata/decoder"; do
+  for dir in "$here/tiles/testdata/decoder" "$here/frontend"; do
     if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
       echo "deps: npm ci in ${dir#$here/}"
       (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules)

@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"path"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -180,8 +184,33 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 }
 
 // serveFrontend serves the embedded web map; a path that is not one of its
-// files is a JSON 404 like any other.
+// files is a JSON 404 like any other. Media types come from a table here, not
+// from the machine's mime.types (a module script must be text/javascript).
+// Files in a versioned folder (lib/maplibre-gl-6.17.0/) never change: cached
+// for a year. The rest are revalidated on every load by a content ETag, so a
+// new binary's page shows at once.
 func serveFrontend(files fs.FS) echo.HandlerFunc {
+	types := map[string]string{
+		".html": "text/html; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
+		".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+		".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png",
+		".woff2": "font/woff2", ".txt": "text/plain; charset=utf-8",
+	}
+	versioned := regexp.MustCompile(`^lib/[^/]+-[0-9]+\.[0-9]+\.[0-9]+[^/]*/`)
+	var etags sync.Map // file name → ETag; the embedded files never change
+	etag := func(name string) string {
+		if v, ok := etags.Load(name); ok {
+			return v.(string)
+		}
+		b, err := fs.ReadFile(files, name)
+		if err != nil {
+			return ""
+		}
+		sum := sha256.Sum256(b)
+		tag := `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+		etags.Store(name, tag)
+		return tag
+	}
 	return func(c echo.Context) error {
 		name := strings.TrimPrefix(path.Clean("/"+c.Param("*")), "/")
 		if name == "" {
@@ -189,6 +218,18 @@ func serveFrontend(files fs.FS) echo.HandlerFunc {
 		}
 		if st, err := fs.Stat(files, name); err != nil || st.IsDir() {
 			return geo.Errorf(geo.ENotFound, "no such page or endpoint: /%s", name)
+		}
+		h := c.Response().Header()
+		if ct, ok := types[path.Ext(name)]; ok {
+			h.Set(echo.HeaderContentType, ct)
+		}
+		if versioned.MatchString(name) {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			h.Set("Cache-Control", "no-cache")
+		}
+		if tag := etag(name); tag != "" {
+			h.Set("ETag", tag) // http.ServeContent answers If-None-Match with it
 		}
 		return echo.StaticFileHandler(name, files)(c)
 	}
