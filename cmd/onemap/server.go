@@ -136,7 +136,7 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	e.GET("/api/v1/version", h.version)
 	e.GET("/api/v1/layers", h.layers)
 
-	e.GET("/*", serveFrontend(frontend.FS))
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/*", serveFrontend(frontend.FS))
 	return &app{Echo: e, tiles: ts, db: db, log: log}
 }
 

@@ -87,6 +87,9 @@ func TestServiceEndpoints(t *testing.T) {
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "OneMap") {
 		t.Errorf("GET /: %d %.80s", rec.Code, rec.Body)
 	}
+	if rec, _ := do(t, e, http.MethodHead, "/", nil); rec.Code != 200 {
+		t.Errorf("HEAD /: %d, want 200", rec.Code)
+	}
 }
 
 func TestCORSPreflight(t *testing.T) {
