@@ -285,10 +285,16 @@ func (s *CoverageService) demand(ctx context.Context, p *geo.CoveragePreset, att
 		defer rows.Close()
 		d := &demandSet{ID: make([]int64, 0, expect), Lon: make([]float64, 0, expect), Lat: make([]float64, 0, expect),
 			X: make([]float64, 0, expect), Y: make([]float64, 0, expect), Cell: make([]int64, 0, expect), W: make([]float64, 0, expect)}
+		raw, isRaw := rows.(rawRows)
 		for rows.Next() {
 			var id, cell int64
 			var lon, lat, x, y, w float64
-			if err := rows.Scan(&id, &lon, &lat, &x, &y, &cell, &w); err != nil {
+			// A million rows: decode binary int8/float8 directly where the
+			// driver allows (as Points does), else through Scan.
+			if cols := rawColumns(raw, isRaw, 7); cols != nil {
+				id, lon, lat, x, y = int64(binary.BigEndian.Uint64(cols[0])), f64(cols[1]), f64(cols[2]), f64(cols[3]), f64(cols[4])
+				cell, w = int64(binary.BigEndian.Uint64(cols[5])), f64(cols[6])
+			} else if err := rows.Scan(&id, &lon, &lat, &x, &y, &cell, &w); err != nil {
 				return nil, fmt.Errorf("analytics: coverage demand: %w", err)
 			}
 			d.ID, d.Cell, d.W = append(d.ID, id), append(d.Cell, cell), append(d.W, w)

@@ -152,12 +152,38 @@ type rawRows interface{ RawValues() [][]byte }
 // rawPoint decodes x, y and weight sent as binary float8; ok is false for
 // anything else (a NULL, text format).
 func rawPoint(cols [][]byte) (Point, bool) {
-	if len(cols) != 3 || len(cols[0]) != 8 || len(cols[1]) != 8 || len(cols[2]) != 8 {
+	if !eightByteColumns(cols, 3) {
 		return Point{}, false
 	}
-	f := func(b []byte) float64 { return math.Float64frombits(binary.BigEndian.Uint64(b)) }
-	return Point{X: f(cols[0]), Y: f(cols[1]), W: f(cols[2])}, true
+	return Point{X: f64(cols[0]), Y: f64(cols[1]), W: f64(cols[2])}, true
 }
+
+// rawColumns returns the current row's n columns when each is 8 bytes of
+// binary (int8 or float8), or nil (a NULL, text format, no raw access).
+func rawColumns(rows rawRows, ok bool, n int) [][]byte {
+	if !ok {
+		return nil
+	}
+	if cols := rows.RawValues(); eightByteColumns(cols, n) {
+		return cols
+	}
+	return nil
+}
+
+func eightByteColumns(cols [][]byte, n int) bool {
+	if len(cols) != n {
+		return false
+	}
+	for _, c := range cols {
+		if len(c) != 8 {
+			return false
+		}
+	}
+	return true
+}
+
+// f64 decodes a binary float8.
+func f64(b []byte) float64 { return math.Float64frombits(binary.BigEndian.Uint64(b)) }
 
 // version returns a layer's data version, so cached results are used only
 // while the data they were computed from is unchanged.
