@@ -316,10 +316,7 @@ func (s *CoverageService) supply(ctx context.Context, p *geo.CoveragePreset, ext
 		}
 		return "t." + filtersql.Ident(name)
 	}
-	name := "NULL"
-	if slices.ContainsFunc(l.Columns, func(c geo.Column) bool { return c.Name == "name" }) {
-		name = "t.name"
-	}
+	name := nameColumn(l)
 	where, args := filtersql.Where(l, "t", append(p.SupplyFilters(), extra...), nil)
 	sql := strings.NewReplacer("{{table}}", filtersql.Ident(l.Table), "{{name}}", name,
 		"{{capacity}}", col(p.Supply.Capacity), "{{area}}", col(p.Supply.Area), "{{class}}", col(p.SiteClass),
@@ -355,6 +352,15 @@ func (s *CoverageService) supply(ctx context.Context, p *geo.CoveragePreset, ext
 		return nil, fmt.Errorf("analytics: coverage supply: %w", err)
 	}
 	return out, nil
+}
+
+// nameColumn is the SQL for a supply site's name (table alias t): its
+// name column, or NULL for a layer without one (hydrants).
+func nameColumn(l *geo.Layer) string {
+	if slices.ContainsFunc(l.Columns, func(c geo.Column) bool { return c.Name == "name" }) {
+		return "t.name"
+	}
+	return "NULL"
 }
 
 // gkScale is the Gauss–Krüger point scale averaged along a short line

@@ -403,13 +403,7 @@ func (s *CoverageService) ServiceAreas(ctx context.Context, q ServiceAreaQuery) 
 
 func (s *CoverageService) serviceAreas(ctx context.Context, p *geo.CoveragePreset, sources []int64, breaks []float64, buffer float64) (*geojson.FeatureCollection, error) {
 	l := p.SupplyLayer()
-	name := "NULL"
-	for _, c := range l.Columns {
-		if c.Name == "name" {
-			name = "t.name"
-		}
-	}
-	sql := strings.NewReplacer("{{table}}", filtersql.Ident(l.Table), "{{name}}", name).Replace(serviceAreasSQL)
+	sql := strings.NewReplacer("{{table}}", filtersql.Ident(l.Table), "{{name}}", nameColumn(l)).Replace(serviceAreasSQL)
 	fc := geojson.NewFeatureCollection()
 	if len(sources) == 0 {
 		return fc, nil
