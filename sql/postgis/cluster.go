@@ -163,9 +163,21 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	if pid, running := c.runningPID(); running && c.pidStatus() == "stopping" {
+		// A server still shutting down (its onemap was just stopped or
+		// killed) must not be adopted: it would vanish under us. Wait for
+		// it to go, then start afresh.
+		cfg.Logger.Info("waiting for the previous database server to finish stopping", "dir", dir, "pid", pid)
+		if err := c.waitGone(ctx, 60*time.Second); err != nil {
+			return nil, err
+		}
+	}
 	if pid, running := c.runningPID(); running {
 		cfg.Logger.Info("adopting running database cluster", "dir", dir, "pid", pid)
-		if err := c.waitReady(ctx, 30*time.Second); err == nil {
+		if err := c.waitReadyOf(ctx, nil, 30*time.Second); err == nil {
+			// Watched like a child of ours, so Supervise restarts it if it
+			// exits (or had begun to stop after all).
+			c.exited = c.watchPID(pid)
 			return c, nil
 		}
 		// It is there but does not answer: stop it and start afresh.
@@ -345,6 +357,52 @@ func (c *Cluster) runningPID() (int, bool) {
 	return pid, bytes.Contains(cmdline, []byte(c.pgdata))
 }
 
+// pidStatus returns the server's state as postmaster.pid records it
+// ("starting", "ready", "stopping", "standby"), or "" when unknown.
+func (c *Cluster) pidStatus() string {
+	data, err := os.ReadFile(filepath.Join(c.pgdata, "postmaster.pid"))
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(data), "\n")
+	if len(lines) < 8 {
+		return ""
+	}
+	return strings.TrimSpace(lines[7])
+}
+
+// waitGone waits until no server of this cluster is running.
+func (c *Cluster) waitGone(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if _, running := c.runningPID(); !running {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("postgis: the previous database server of %s is still stopping after %v; its log %s ends:\n%s", c.Dir(), timeout, c.logPath(), c.logTail())
+}
+
+// watchPID returns a channel closed when the adopted server pid exits. It
+// is not our child, so it is polled.
+func (c *Cluster) watchPID(pid int) chan struct{} {
+	exited := make(chan struct{})
+	go func() {
+		for {
+			if p, running := c.runningPID(); !running || p != pid {
+				close(exited)
+				return
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}()
+	return exited
+}
+
 // removeStaleLocks deletes a postmaster.pid and socket lock left by a server
 // that died without cleaning up, so that the next start is not refused.
 func (c *Cluster) removeStaleLocks() {
@@ -404,7 +462,7 @@ func (c *Cluster) Supervise(ctx context.Context) {
 		exited := c.exited
 		c.mu.Unlock()
 		if exited == nil {
-			return // adopted or detached: not our child to watch
+			return // detached: not ours to watch
 		}
 		select {
 		case <-ctx.Done():

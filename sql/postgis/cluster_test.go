@@ -237,3 +237,89 @@ func TestInterruptedInitdbLeavesNoHalfCluster(t *testing.T) {
 	ping(t, c)
 	_ = c.Stop(context.Background())
 }
+
+// TestStartWaitsForAStoppingServer: a server still shutting down (its onemap
+// was just stopped) is not adopted, which would leave the new onemap with a
+// server that vanishes; the start waits for it to go and starts a new one.
+func TestStartWaitsForAStoppingServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts its own PostgreSQL cluster")
+	}
+	ctx := context.Background()
+	dir := clusterDir(t)
+	first, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir, Detached: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := postmasterPID(t, dir)
+	// A smart shutdown waits for open sessions: this one holds the old
+	// server in "stopping" for as long as the test wants.
+	conn, err := pgx.Connect(ctx, first.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(old, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "postmaster.pid to say stopping", func() bool {
+		data, _ := os.ReadFile(filepath.Join(dir, "pgdata", "postmaster.pid"))
+		lines := strings.Split(string(data), "\n")
+		return len(lines) > 7 && strings.TrimSpace(lines[7]) == "stopping"
+	})
+	go func() { time.Sleep(time.Second); conn.Close(ctx) }()
+	second, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir})
+	if err != nil {
+		t.Fatalf("start while the old server stops: %v", err)
+	}
+	defer second.Stop(ctx)
+	if got := postmasterPID(t, dir); got == old {
+		t.Fatalf("the stopping server %d was adopted", old)
+	}
+	ping(t, second)
+}
+
+// TestSuperviseRestartsAnAdoptedServer: a server adopted from an earlier
+// onemap is watched like our own child and restarted when it dies.
+func TestSuperviseRestartsAnAdoptedServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts its own PostgreSQL cluster")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := clusterDir(t)
+	if _, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir, Detached: true}); err != nil {
+		t.Fatal(err)
+	}
+	old := postmasterPID(t, dir)
+	c, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop(context.Background())
+	go c.Supervise(ctx)
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "a new server to answer", func() bool {
+		cctx, ccancel := context.WithTimeout(ctx, time.Second)
+		defer ccancel()
+		conn, err := pgx.Connect(cctx, c.URL("postgres"))
+		if err != nil {
+			return false
+		}
+		conn.Close(ctx)
+		data, _ := os.ReadFile(filepath.Join(dir, "pgdata", "postmaster.pid"))
+		pid, _ := strconv.Atoi(strings.SplitN(string(data), "\n", 2)[0])
+		return pid != 0 && pid != old
+	})
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if ok() {
+			return
+		}
+	}
+	t.Fatalf("timed out after %v waiting for %s", timeout, what)
+}
