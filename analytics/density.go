@@ -38,11 +38,15 @@ func (h HexStat) AreaKM2() float64 { return HexArea(h.Size) / 1e6 }
 type DensityService struct {
 	DB     Database
 	Limits Limits
+	// Points keeps selections' points in memory; NewDensityService makes
+	// one, and Handler.Register shares the KDE service's.
+	Points *PointCache
 
 	land    *memo[[]hexKey] // study-area cells by size, from the towns
 	hotspot *memo[[]HexStat]
 	city    *memo[map[hexKey]HexStat] // every cell of a selection, for tiles
 	counts  *memo[[]HexStat]          // every cell of a selection, counts only, for hot spots
+	people  *memo[map[hexKey]float64] // residents of every cell of the territory, by size
 }
 
 // NewDensityService returns a density service over db (zero limits: DefaultLimits).
@@ -50,8 +54,8 @@ func NewDensityService(db Database, lim Limits) *DensityService {
 	if lim == (Limits{}) {
 		lim = DefaultLimits
 	}
-	return &DensityService{DB: db, Limits: lim, land: newMemo[[]hexKey](16), hotspot: newMemo[[]HexStat](64),
-		city: newMemo[map[hexKey]HexStat](16), counts: newMemo[[]HexStat](16)}
+	return &DensityService{DB: db, Limits: lim, Points: NewPointCache(db, 0), land: newMemo[[]hexKey](16), hotspot: newMemo[[]HexStat](64),
+		city: newMemo[map[hexKey]HexStat](16), counts: newMemo[[]HexStat](16), people: newMemo[map[hexKey]float64](8)}
 }
 
 type hexKey struct{ I, J int }
@@ -85,45 +89,14 @@ func (s *DensityService) CheckArea(box [4]float64) error {
 // edge size: every cell that holds a point of the box, each point counted
 // in exactly one cell. With premises, each cell also counts its premises.
 func (s *DensityService) Hexes(ctx context.Context, sel Selection, box [4]float64, size float64, premises bool) ([]HexStat, error) {
-	pts, err := Points(ctx, s.DB, sel, box)
+	set, _, err := s.Points.get(ctx, sel)
 	if err != nil {
 		return nil, err
 	}
-	cells := map[hexKey]*HexStat{}
-	for _, p := range pts {
-		if p.X < box[0] || p.X > box[2] || p.Y < box[1] || p.Y > box[3] {
-			continue // the index's box test is loose by a float4's width
-		}
-		i, j := HexCell(p.X, p.Y, size)
-		c := cells[hexKey{i, j}]
-		if c == nil {
-			x, y := HexCentre(i, j, size)
-			c = &HexStat{I: i, J: j, X: x, Y: y, Size: size, Premises: -1, Residents: -1}
-			cells[hexKey{i, j}] = c
-		}
-		c.Count++
-		c.Weight += p.W
-	}
-	out := make([]HexStat, 0, len(cells))
-	for _, c := range cells {
-		out = append(out, *c)
-	}
-	sort.Slice(out, func(a, b int) bool {
-		return out[a].I < out[b].I || out[a].I == out[b].I && out[a].J < out[b].J
-	})
+	out := binHexes(set, box, size)
 	if premises && len(out) > 0 {
-		all := Selection{Layer: geo.Catalogue["premises"]}
-		pp, err := Points(ctx, s.DB, all, expand(box, 2*size))
-		if err != nil {
+		if err := s.countPremises(ctx, out, box, size); err != nil {
 			return nil, err
-		}
-		count := map[hexKey]int{}
-		for _, p := range pp {
-			i, j := HexCell(p.X, p.Y, size)
-			count[hexKey{i, j}]++
-		}
-		for k := range out {
-			out[k].Premises = count[hexKey{out[k].I, out[k].J}]
 		}
 		residents, err := s.residents(ctx, box, size)
 		if err != nil {
@@ -134,6 +107,49 @@ func (s *DensityService) Hexes(ctx context.Context, sel Selection, box [4]float6
 		}
 	}
 	return out, nil
+}
+
+// binHexes bins the points of set in box (inclusive) into hexagons of edge
+// size, in (i, j) order, premises and residents not counted.
+func binHexes(set *pointSet, box [4]float64, size float64) []HexStat {
+	cells := map[hexKey]*HexStat{}
+	set.each(box, func(p Point, n int32) {
+		i, j := HexCell(p.X, p.Y, size)
+		c := cells[hexKey{i, j}]
+		if c == nil {
+			x, y := HexCentre(i, j, size)
+			c = &HexStat{I: i, J: j, X: x, Y: y, Size: size, Premises: -1, Residents: -1}
+			cells[hexKey{i, j}] = c
+		}
+		c.Count += int(n)
+		c.Weight += p.W
+	})
+	out := make([]HexStat, 0, len(cells))
+	for _, c := range cells {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		return out[a].I < out[b].I || out[a].I == out[b].I && out[a].J < out[b].J
+	})
+	return out
+}
+
+// countPremises sets the premises of each of cells, which hold points of
+// box: all the premises of such a cell lie within 2·size of box.
+func (s *DensityService) countPremises(ctx context.Context, cells []HexStat, box [4]float64, size float64) error {
+	pset, _, err := s.Points.get(ctx, Selection{Layer: geo.Catalogue["premises"]})
+	if err != nil {
+		return err
+	}
+	count := map[hexKey]int{}
+	pset.each(expand(box, 2*size), func(p Point, n int32) {
+		i, j := HexCell(p.X, p.Y, size)
+		count[hexKey{i, j}] += int(n)
+	})
+	for k := range cells {
+		cells[k].Premises = count[hexKey{cells[k].I, cells[k].J}]
+	}
+	return nil
 }
 
 // CityWideFrom is the smallest hexagon edge whose city-wide binning
@@ -150,7 +166,7 @@ func (s *DensityService) TileHexes(ctx context.Context, sel Selection, box [4]fl
 	if size < CityWideFrom {
 		return s.Hexes(ctx, sel, box, size, true)
 	}
-	_, v, err := dataVersions(ctx, s.DB, []string{sel.Layer.Table, "premises", "grid_cells", "towns"})
+	_, v, err := dataVersions(ctx, s.DB, append(selectionTables(sel), "premises", "grid_cells", "towns"))
 	if err != nil {
 		return nil, err
 	}
@@ -163,12 +179,26 @@ func (s *DensityService) TileHexes(ctx context.Context, sel Selection, box [4]fl
 			return map[hexKey]HexStat{}, nil
 		}
 		tb := expand([4]float64{*territory[0], *territory[1], *territory[2], *territory[3]}, 2*size)
-		cells, err := s.Hexes(ctx, sel, tb, size, true)
+		cells, err := s.Hexes(ctx, sel, tb, size, false)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.countPremises(ctx, cells, tb, size); err != nil {
+			return nil, err
+		}
+		// Residents depend only on the grid: a write to the points does
+		// not regenerate them.
+		_, gv, err := dataVersions(ctx, s.DB, []string{"grid_cells", "towns"})
+		if err != nil {
+			return nil, err
+		}
+		residents, err := s.people.get(fmt.Sprint(size), gv, func() (map[hexKey]float64, error) { return s.residents(ctx, tb, size) })
 		if err != nil {
 			return nil, err
 		}
 		m := make(map[hexKey]HexStat, len(cells))
 		for _, c := range cells {
+			c.Residents = residents[hexKey{c.I, c.J}]
 			m[hexKey{c.I, c.J}] = c
 		}
 		return m, nil
@@ -330,7 +360,7 @@ func TileBox(a geo.TileAddr, g float64) [4]float64 {
 // the ArcGIS Optimized Hot Spot default. Bins use FDR when fdr is set.
 // It returns the cells and the band used.
 func (s *DensityService) HotSpots(ctx context.Context, sel Selection, size, band float64, fdr bool) ([]HexStat, float64, error) {
-	v, err := version(ctx, s.DB, sel.Layer)
+	v, err := selectionVersion(ctx, s.DB, sel)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -29,6 +29,9 @@ const TileSize = 256
 type KDEService struct {
 	DB     Database
 	Limits Limits
+	// Points keeps selections' points in memory; NewKDEService makes one,
+	// and Handler.Register shares it with the density service.
+	Points *PointCache
 
 	bandwidths *memo[float64]
 	maxima     *memo[float64]
@@ -41,7 +44,8 @@ func NewKDEService(db Database, lim Limits) *KDEService {
 	if lim == (Limits{}) {
 		lim = DefaultLimits
 	}
-	return &KDEService{DB: db, Limits: lim, bandwidths: newMemo[float64](64), maxima: newMemo[float64](256), pngs: newMemo[[]byte](4096)}
+	return &KDEService{DB: db, Limits: lim, Points: NewPointCache(db, 0),
+		bandwidths: newMemo[float64](64), maxima: newMemo[float64](256), pngs: newMemo[[]byte](4096)}
 }
 
 // Radius returns the radius to use: the given one (text, metres) checked
@@ -58,16 +62,14 @@ func (s *KDEService) Radius(ctx context.Context, sel Selection, given string) (f
 		}
 		return r, nil
 	}
-	v, err := version(ctx, s.DB, sel.Layer)
+	set, v, err := s.Points.get(ctx, sel)
 	if err != nil {
 		return 0, err
 	}
+	// Points at one place are one location with their summed weight: the
+	// weighted rule gives the same centre, distances and median.
 	r, err := s.bandwidths.get(sel.Key(), v, func() (float64, error) {
-		pts, err := Points(ctx, s.DB, sel, world)
-		if err != nil {
-			return 0, err
-		}
-		return DefaultBandwidth(pts)
+		return DefaultBandwidth(set.points(world))
 	})
 	if err != nil {
 		return 0, err
@@ -106,23 +108,16 @@ func (s *KDEService) At(ctx context.Context, sel Selection, lon, lat, r float64)
 // 256×256 Web Mercator tile, row by row from the north. Every pixel sees all
 // points within r, including those of neighbouring tiles: tiles are seamless.
 func (s *KDEService) TileRaw(ctx context.Context, sel Selection, a geo.TileAddr, r float64) ([]float64, error) {
+	set, _, err := s.Points.get(ctx, sel)
+	if err != nil {
+		return nil, err
+	}
+	return tileRaw(set, a, r), nil
+}
+
+func tileRaw(set *pointSet, a geo.TileAddr, r float64) []float64 {
 	xs, ys := PixelCentres(a)
-	box := [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
-	for i := range xs {
-		box = [4]float64{min(box[0], xs[i]), min(box[1], ys[i]), max(box[2], xs[i]), max(box[3], ys[i])}
-	}
-	pts, err := Points(ctx, s.DB, sel, expand(box, r))
-	if err != nil {
-		return nil, err
-	}
-	if len(pts) == 0 {
-		return make([]float64, len(xs)), nil
-	}
-	k, err := NewKDE(pts, r)
-	if err != nil {
-		return nil, err
-	}
-	return k.Sample(xs, ys), nil
+	return set.sample(xs, ys, r)
 }
 
 // PixelCentres returns the EPSG:4549 coordinates of the centres of a tile's
@@ -149,26 +144,25 @@ func PixelCentres(a geo.TileAddr) (xs, ys []float64) {
 // highest density of the selection at any of its points (up to 20,000 of
 // them, evenly taken). One scale for every tile and zoom: no seams, no jumps.
 func (s *KDEService) ScaleMax(ctx context.Context, sel Selection, r float64) (float64, error) {
-	v, err := version(ctx, s.DB, sel.Layer)
+	set, v, err := s.Points.get(ctx, sel)
 	if err != nil {
 		return 0, err
 	}
+	return s.scaleMax(sel, set, v, r)
+}
+
+func (s *KDEService) scaleMax(sel Selection, set *pointSet, v int64, r float64) (float64, error) {
 	return s.maxima.get(fmt.Sprintf("%s|%g", sel.Key(), r), v, func() (float64, error) {
-		pts, err := Points(ctx, s.DB, sel, world)
-		if err != nil || len(pts) == 0 {
-			return 0, err
+		if set.count == 0 {
+			return 0, nil
 		}
-		k, err := NewKDE(pts, r)
-		if err != nil {
-			return 0, err
-		}
-		step := max(1, len(pts)/20000)
+		step := max(1, len(set.locs)/20000)
 		var xs, ys []float64
-		for i := 0; i < len(pts); i += step {
-			xs, ys = append(xs, pts[i].X), append(ys, pts[i].Y)
+		for i := 0; i < len(set.locs); i += step {
+			xs, ys = append(xs, set.locs[i].X), append(ys, set.locs[i].Y)
 		}
 		top := 0.0
-		for _, v := range k.Sample(xs, ys) {
+		for _, v := range set.sample(xs, ys, r) {
 			top = max(top, v)
 		}
 		return top * PerKm2(r), nil
@@ -177,35 +171,32 @@ func (s *KDEService) ScaleMax(ctx context.Context, sel Selection, r float64) (fl
 
 // TilePNG renders a heatmap tile: density per km² on the perceptual ramp,
 // transparent where there is none, on the selection's fixed scale. Rendered
-// tiles are kept (up to 4,096) until the layer's data changes.
+// tiles are kept (up to 4,096) until the data the selection reads changes.
 func (s *KDEService) TilePNG(ctx context.Context, sel Selection, a geo.TileAddr, r float64) ([]byte, error) {
-	v, err := version(ctx, s.DB, sel.Layer)
+	v, err := selectionVersion(ctx, s.DB, sel)
 	if err != nil {
 		return nil, err
 	}
 	return s.pngs.get(fmt.Sprintf("%s|%g|%v", sel.Key(), r, a), v, func() ([]byte, error) {
-		return s.renderPNG(ctx, sel, a, r)
+		set, err := s.Points.at(ctx, sel, v)
+		if err != nil {
+			return nil, err
+		}
+		top, err := s.scaleMax(sel, set, v, r)
+		if err != nil {
+			return nil, err
+		}
+		raw := tileRaw(set, a, r)
+		per := PerKm2(r)
+		for i := range raw {
+			raw[i] *= per
+		}
+		var buf bytes.Buffer
+		if err := EncodePNG(&buf, raw, TileSize, TileSize, top); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
 	})
-}
-
-func (s *KDEService) renderPNG(ctx context.Context, sel Selection, a geo.TileAddr, r float64) ([]byte, error) {
-	top, err := s.ScaleMax(ctx, sel, r)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := s.TileRaw(ctx, sel, a, r)
-	if err != nil {
-		return nil, err
-	}
-	per := PerKm2(r)
-	for i := range raw {
-		raw[i] *= per
-	}
-	var buf bytes.Buffer
-	if err := EncodePNG(&buf, raw, TileSize, TileSize, top); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // Grid computes density per km² on a grid of square cells (EPSG:4549,

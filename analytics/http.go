@@ -24,7 +24,13 @@ type Handler struct {
 
 // Register adds the routes to e. The tile routes are more specific than the
 // tiles package's /tiles/{layers}/... and take precedence over it.
+//
+// The two services then share one PointCache (the KDE service's), so a
+// selection's points are held once.
 func (h *Handler) Register(e *echo.Echo) {
+	if h.KDE != nil && h.Density != nil && h.KDE.Points != nil {
+		h.Density.Points = h.KDE.Points
+	}
 	get := []string{http.MethodGet, http.MethodHead}
 	e.Match(get, "/tiles/heatmap/:z/:x/:file", h.heatmapTile)
 	e.Match(get, "/tiles/hazard_density/:z/:x/:file", h.densityTile)

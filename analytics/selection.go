@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/onemap-city/onemap/geo"
@@ -78,10 +79,7 @@ func PointLayers() []string {
 	return ids
 }
 
-var (
-	pointsTemplate      = mustSQL("points.sql")
-	pointsCountTemplate = mustSQL("points_count.sql")
-)
+var pointsTemplate = mustSQL("points.sql")
 
 // mustSQL reads an embedded statement without its comment lines, which
 // document placeholders and must not be filled in.
@@ -104,32 +102,47 @@ var world = [4]float64{-1e9, -1e9, 1e9, 1e9}
 
 // Points streams the selection's points within the metric box (EPSG:4549).
 func Points(ctx context.Context, db Database, sel Selection, box [4]float64) ([]Point, error) {
+	return pointsOfPages(ctx, db, sel, box, -1, -1)
+}
+
+// pointsOfPages reads the points of Points held in the table's pages
+// [from, to) (-1: no bound).
+func pointsOfPages(ctx context.Context, db Database, sel Selection, box [4]float64, from, to int64) ([]Point, error) {
 	weight := "1"
 	if sel.Weight != "" {
 		weight = sel.Layer.Weights[sel.Weight]
 	}
 	where, args := filtersql.Where(sel.Layer, "t", sel.Filters, []any{box[0], box[1], box[2], box[3]})
-	r := strings.NewReplacer("{{table}}", filtersql.Ident(sel.Layer.Table), "{{weight}}", weight, "{{where}}", where)
-	var pts []Point
-	if box == world {
-		var n int
-		if err := db.ScanRow(ctx, r.Replace(pointsCountTemplate), args, &n); err != nil {
-			return nil, fmt.Errorf("analytics: points of %s: %w", sel.Layer.ID, err)
-		}
-		pts = make([]Point, 0, n)
+	if from >= 0 {
+		args = append(args, fmt.Sprintf("(%d,0)", from))
+		where += fmt.Sprintf(" AND t.ctid >= $%d::text::tid", len(args))
 	}
+	if to >= 0 {
+		args = append(args, fmt.Sprintf("(%d,0)", to))
+		where += fmt.Sprintf(" AND t.ctid < $%d::text::tid", len(args))
+	}
+	r := strings.NewReplacer("{{table}}", filtersql.Ident(sel.Layer.Table), "{{weight}}", weight, "{{where}}", where)
 	rows, err := db.QueryRows(ctx, r.Replace(pointsTemplate), args...)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: points of %s: %w", sel.Layer.ID, err)
 	}
 	defer rows.Close()
 	raw, isRaw := rows.(rawRows)
+	// Millions of rows: filled in chunks and joined once at the end, so
+	// nothing is copied twice and no count(*) pass (as long as the read)
+	// is needed to size a slice beforehand.
+	var chunks [][]Point
+	chunk := make([]Point, 0, 4096)
 	for rows.Next() {
-		// Millions of rows: decode the three binary float8 columns directly
-		// where the driver allows, else through Scan.
+		if len(chunk) == cap(chunk) {
+			chunks = append(chunks, chunk)
+			chunk = make([]Point, 0, min(2*cap(chunk), 1<<18))
+		}
+		// Decode the three binary float8 columns directly where the
+		// driver allows, else through Scan.
 		if isRaw {
 			if p, ok := rawPoint(raw.RawValues()); ok {
-				pts = append(pts, p)
+				chunk = append(chunk, p)
 				continue
 			}
 		}
@@ -137,13 +150,71 @@ func Points(ctx context.Context, db Database, sel Selection, box [4]float64) ([]
 		if err := rows.Scan(&p.X, &p.Y, &p.W); err != nil {
 			return nil, err
 		}
-		pts = append(pts, p)
+		chunk = append(chunk, p)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("analytics: points of %s: %w", sel.Layer.ID, err)
 	}
+	if len(chunks) == 0 {
+		return chunk, nil
+	}
+	n := len(chunk)
+	for _, c := range chunks {
+		n += len(c)
+	}
+	pts := make([]Point, 0, n)
+	for _, c := range chunks {
+		pts = append(pts, c...)
+	}
+	pts = append(pts, chunk...)
 	return pts, nil
 }
+
+// parallelPages is the table size, in 8 kB pages, from which allPoints
+// reads the two halves of a table at once.
+const parallelPages = 4096
+
+// allPoints reads every point of the selection, as Points(world) does. A
+// large table is read as two halves of its pages on two connections at
+// once (on the large demo, 2M hazards: the database's per-row work and the
+// decoding here then share the cores). The halves are two statements, two
+// snapshots: the read counts only if the selection's data version is the
+// same before and after both, so no write committed in between; else it is
+// read again in one statement.
+func allPoints(ctx context.Context, db Database, sel Selection) ([]Point, error) {
+	var pages int64
+	if err := db.ScanRow(ctx, relPagesSQL, []any{sel.Layer.Table}, &pages); err != nil {
+		return nil, fmt.Errorf("analytics: size of %s: %w", sel.Layer.ID, err)
+	}
+	if pages < parallelPages {
+		return Points(ctx, db, sel, world)
+	}
+	before, err := selectionVersion(ctx, db, sel)
+	if err != nil {
+		return nil, err
+	}
+	var halves [2][]Point
+	g, gctx := errgroup.WithContext(ctx)
+	for k, r := range [2][2]int64{{-1, pages / 2}, {pages / 2, -1}} {
+		g.Go(func() (err error) {
+			halves[k], err = pointsOfPages(gctx, db, sel, world, r[0], r[1])
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	after, err := selectionVersion(ctx, db, sel)
+	if err != nil {
+		return nil, err
+	}
+	if after != before {
+		return Points(ctx, db, sel, world)
+	}
+	return append(halves[0], halves[1]...), nil
+}
+
+var relPagesSQL = mustSQL("relpages.sql")
 
 // rawRows is a result whose current row's undecoded columns are readable
 // (pgx.Rows).
