@@ -306,19 +306,39 @@ func (s *StatsService) Stats(ctx context.Context, q StatsQuery) (*Stats, error) 
 		premises, err = s.premises(gctx, only, asOf)
 		return err
 	})
-	g.Go(func() (err error) {
-		main, err = s.hazards(gctx, only, q.Period, asOf)
-		return err
-	})
-	if q.Compare != nil {
+	// The hazards outnumber the premises two to one and their
+	// aggregation (array_agg, which PostgreSQL 15 cannot run in parallel
+	// workers) is the longest: all cells are counted in two halves, at once.
+	parts := [][]int64{only}
+	if only == nil {
+		ids := make([]int64, 0, len(cellArea))
+		for c := range cellArea {
+			ids = append(ids, c)
+		}
+		slices.Sort(ids)
+		parts = [][]int64{make([]int64, 0, len(ids)/2+1), make([]int64, 0, len(ids)/2+1)}
+		for i, c := range ids {
+			parts[i%2] = append(parts[i%2], c)
+		}
+	}
+	mainParts := make([]map[int64]*cellHazards, len(parts))
+	cmpParts := make([]map[int64]*cellHazards, len(parts))
+	for k, part := range parts {
 		g.Go(func() (err error) {
-			cmp, err = s.hazards(gctx, only, *q.Compare, q.Compare.To)
+			mainParts[k], err = s.hazards(gctx, part, q.Period, asOf)
 			return err
 		})
+		if q.Compare != nil {
+			g.Go(func() (err error) {
+				cmpParts[k], err = s.hazards(gctx, part, *q.Compare, q.Compare.To)
+				return err
+			})
+		}
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	main, cmp = mergeCells(mainParts), mergeCells(cmpParts)
 
 	byID := make(map[int64]*AreaStats, len(out.Areas))
 	for i := range out.Areas {
@@ -540,6 +560,26 @@ func (s *StatsService) hazards(ctx context.Context, only []int64, p StatsPeriod,
 		return nil, fmt.Errorf("analytics: hazards by grid cell: %w", err)
 	}
 	return out, nil
+}
+
+// mergeCells joins the hazards of disjoint sets of cells (nil if all are).
+func mergeCells(parts []map[int64]*cellHazards) map[int64]*cellHazards {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	var out map[int64]*cellHazards
+	for _, p := range parts {
+		if p == nil {
+			continue
+		}
+		if out == nil {
+			out = make(map[int64]*cellHazards, len(p)*len(parts))
+		}
+		for c, h := range p {
+			out[c] = h
+		}
+	}
+	return out
 }
 
 // rollUpHazards adds the hazards of each cell into its area's.
