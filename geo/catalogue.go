@@ -87,6 +87,12 @@ type Layer struct {
 	// allows (roads: arterials from z8, local streets from z13), so that
 	// low-zoom tiles carry what can be seen at that scale.
 	ZoomBy *ZoomBy
+	// PiecesFrom: from this zoom on (0: never), the polygon layer's tiles
+	// are made from its pre-cut pieces (the polygon_pieces table, at most
+	// 256 vertices each) that touch the tile, not from whole polygons, so
+	// a tile much smaller than a detailed polygon costs little. The table
+	// must have the pieces triggers (migration 00007).
+	PiecesFrom int
 }
 
 // ZoomBy gives, for each value of Column, the least zoom its features show at.
@@ -202,7 +208,7 @@ var Catalogue = map[string]*Layer{
 		ID: "towns", Title: "Towns and streets", TitleZH: "镇街", Table: "towns",
 		Description: "Towns and sub-districts (镇街), the first level of the grid hierarchy.",
 		Geometry:    MultiPolygon, MinZoom: 0, MaxZoom: 22, CacheMaxAge: 300,
-		AreaLevel: "town",
+		AreaLevel: "town", PiecesFrom: 15,
 		Columns: append(areaColumns(Column{}),
 			Column{Name: "class", Type: Enum, Enum: TownClasses, Tile: true, Description: "workload class A/B/C"}),
 	},
@@ -210,7 +216,7 @@ var Catalogue = map[string]*Layer{
 		ID: "communities", Title: "Villages and communities", TitleZH: "村社", Table: "communities",
 		Description: "Villages and urban communities (村社), the second level of the grid hierarchy.",
 		Geometry:    MultiPolygon, MinZoom: 8, MaxZoom: 22, CacheMaxAge: 300,
-		AreaLevel: "community",
+		AreaLevel: "community", PiecesFrom: 17,
 		Columns: append(areaColumns(Column{Name: "town_id", Type: Ref, RefLayer: "towns", Property: "town", Required: true, Tile: true, Description: "id of the town"}),
 			Column{Name: "kind", Type: Enum, Enum: CommunityKinds, Tile: true, Description: "village or urban community"}),
 	},

@@ -324,21 +324,7 @@ func checkPolygons(t *testing.T, name string, dl decodedLayer) {
 			t.Errorf("%s: feature %v: first ring area %v, want > 0 (exterior clockwise)", name, *f.ID, f.RingAreas)
 			continue
 		}
-		var polys []string
-		for i, ring := range f.Geometry {
-			var pts []string
-			for _, p := range ring {
-				pts = append(pts, fmt.Sprintf("%g %g", p[0], p[1]))
-			}
-			pts = append(pts, pts[0])
-			r := "(" + strings.Join(pts, ",") + ")"
-			if f.RingAreas[i] > 0 {
-				polys = append(polys, "("+r)
-			} else {
-				polys[len(polys)-1] += "," + r
-			}
-		}
-		wkt := "MULTIPOLYGON(" + strings.Join(polys, "),") + "))"
+		wkt := polygonWKT(f)
 		var valid bool
 		var reason string
 		err := postgistest.DB(t).QueryRow(ctx, "SELECT ST_IsValid(g), ST_IsValidReason(g) FROM ST_GeomFromText($1) g", wkt).Scan(&valid, &reason)
@@ -346,6 +332,26 @@ func checkPolygons(t *testing.T, name string, dl decodedLayer) {
 			t.Errorf("%s: feature %v decodes to an invalid polygon: %v %s", name, *f.ID, err, reason)
 		}
 	}
+}
+
+// polygonWKT writes a decoded polygon feature (exterior rings clockwise in
+// tile space, as MVT has them) as a MULTIPOLYGON in tile units.
+func polygonWKT(f decodedFeature) string {
+	var polys []string
+	for i, ring := range f.Geometry {
+		var pts []string
+		for _, p := range ring {
+			pts = append(pts, fmt.Sprintf("%g %g", p[0], p[1]))
+		}
+		pts = append(pts, pts[0])
+		r := "(" + strings.Join(pts, ",") + ")"
+		if f.RingAreas[i] > 0 {
+			polys = append(polys, "("+r)
+		} else {
+			polys[len(polys)-1] += "," + r
+		}
+	}
+	return "MULTIPOLYGON(" + strings.Join(polys, "),") + "))"
 }
 
 // filteredFeatures makes layer l's tile at addr with the filters of query

@@ -26,6 +26,7 @@ var (
 	featuresTemplate = mustTemplate("features.sql")
 	clustersTemplate = mustTemplate("clusters.sql")
 	denseTemplate    = mustTemplate("dense.sql")
+	piecesTemplate   = mustTemplate("pieces.sql")
 	areaStatsJoins   = mustTemplate("area_stats.sql")
 )
 
@@ -80,7 +81,7 @@ func BuildQuery(r Request, lim Limits) (Query, []*geo.Layer) {
 		where, args = filterSQL(l, r.Addr.Z, r.Filters, args)
 		wheres = append(wheres, where)
 		kept = append(kept, l)
-		fmt.Fprintf(&key, "|%s/%t/%s", l.ID, Clustered(l, r.Addr.Z), where)
+		fmt.Fprintf(&key, "|%s/%t/%t/%s", l.ID, Clustered(l, r.Addr.Z), FromPieces(l, r.Addr.Z), where)
 	}
 	if len(kept) == 0 {
 		return Query{}, nil
@@ -124,8 +125,16 @@ func Clustered(l *geo.Layer, z int) bool {
 	return l.Geometry == geo.Point && z < l.ClusterBelow
 }
 
+// FromPieces reports whether layer l's tiles at zoom z are made from its
+// pre-cut polygon pieces (geo.Layer.PiecesFrom).
+func FromPieces(l *geo.Layer, z int) bool {
+	return l.PiecesFrom > 0 && z >= l.PiecesFrom && l.Geometry != geo.Point
+}
+
 func layerSQL(l *geo.Layer, z int, where string, lim Limits) string {
 	switch {
+	case FromPieces(l, z):
+		return fillLayer(piecesTemplate, l, where, lim)
 	case Clustered(l, z):
 		return fillLayer(clustersTemplate, l, where, lim)
 	case l.Geometry == geo.Point && lim.ClusterAbove > 0:
@@ -162,10 +171,13 @@ func fillLayer(tmpl string, l *geo.Layer, where string, lim Limits) string {
 		}
 	}
 	geom := "t.geom_3857"
+	if tmpl == piecesTemplate {
+		geom = "p.geom_3857" // the feature's pieces in this tile, joined
+	}
 	if l.Geometry != geo.Point {
 		// Half a pixel of a 512-pixel tile: invisible, and it keeps low-zoom
 		// tiles of detailed lines and polygons small.
-		geom = "ST_Simplify(t.geom_3857, 40075016.68557849 / (1::bigint << $1) / 1024, true)"
+		geom = "ST_Simplify(" + geom + ", 40075016.68557849 / (1::bigint << $1) / 1024, true)"
 	}
 	return strings.NewReplacer(
 		"{{layer}}", quoteLiteral(l.ID),
