@@ -12,6 +12,7 @@ type Tile struct {
 	Identity  []byte   // the MVT bytes; empty for an empty tile
 	Gzip      []byte   // the same, gzip-compressed
 	ETag      string   // strong validator of Identity, quoted
+	ETagGzip  string   // the gzip representation's own validator
 	Truncated []string // layers that hit the feature cap
 }
 

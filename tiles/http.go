@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -91,21 +92,24 @@ func maxAge(layers []*geo.Layer) int {
 }
 
 // writeTile sends t in the encoding the client accepts, honouring If-None-Match.
+// It runs for every cached tile, so headers are assigned by their canonical
+// keys from shared values rather than built per request.
 func writeTile(c echo.Context, t *Tile, age int) error {
 	hdr := c.Response().Header()
-	hdr.Set("Vary", "Accept-Encoding")
-	hdr.Set("Cache-Control", "public, max-age="+strconv.Itoa(age))
+	// Added, not set: the CORS middleware may already vary on Origin.
+	hdr["Vary"] = append(hdr["Vary"], "Accept-Encoding")
+	hdr["Cache-Control"] = cacheControl(age)
 	if len(t.Truncated) > 0 {
 		hdr.Set("X-Tile-Truncated", strings.Join(t.Truncated, ","))
 	}
-	gz := len(t.Gzip) > 0 && acceptsGzip(c.Request().Header.Values("Accept-Encoding"))
+	gz := len(t.Gzip) > 0 && acceptsGzip(c.Request().Header["Accept-Encoding"])
+	// Each encoding is its own representation with its own strong validator.
 	etag := t.ETag
 	if gz {
-		// Each encoding is its own representation with its own strong validator.
-		etag = strings.TrimSuffix(t.ETag, `"`) + `-gz"`
+		etag = t.ETagGzip
 	}
-	hdr.Set("ETag", etag)
-	if inm := c.Request().Header.Get("If-None-Match"); inm != "" && etagMatches(inm, etag) {
+	hdr["Etag"] = []string{etag}
+	if inm := c.Request().Header["If-None-Match"]; len(inm) > 0 && etagMatches(strings.Join(inm, ","), etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	if len(t.Identity) == 0 {
@@ -113,10 +117,28 @@ func writeTile(c echo.Context, t *Tile, age int) error {
 	}
 	body := t.Identity
 	if gz {
-		hdr.Set("Content-Encoding", "gzip")
+		hdr["Content-Encoding"] = gzipEncoding
 		body = t.Gzip
 	}
-	return c.Blob(http.StatusOK, MediaType, body)
+	hdr["Content-Type"] = mediaType
+	c.Response().WriteHeader(http.StatusOK)
+	_, err := c.Response().Write(body)
+	return err
+}
+
+// Header values shared by every response; net/http copies them out.
+var (
+	gzipEncoding = []string{"gzip"}
+	mediaType    = []string{MediaType}
+	cacheAges    sync.Map // max-age → []string{"public, max-age=N"}
+)
+
+func cacheControl(age int) []string {
+	if v, ok := cacheAges.Load(age); ok {
+		return v.([]string)
+	}
+	v, _ := cacheAges.LoadOrStore(age, []string{"public, max-age=" + strconv.Itoa(age)})
+	return v.([]string)
 }
 
 // acceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip is used when it

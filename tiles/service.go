@@ -10,7 +10,9 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,8 +54,9 @@ type Service struct {
 	flights singleflight.Group
 	metrics *Metrics
 
-	mu          sync.RWMutex
-	generations map[string]uint64 // bumped when a layer's data changes
+	// generations are bumped when a layer's data changes. The catalogue is
+	// fixed at start, so the map is built once and read without a lock.
+	generations map[string]*atomic.Uint64
 }
 
 // NewService returns a tile service over db. metrics may be nil.
@@ -70,7 +73,10 @@ func NewService(db Database, cfg Config, metrics *Metrics) *Service {
 	if metrics == nil {
 		metrics = NewMetrics(nil)
 	}
-	s := &Service{db: db, cfg: cfg, metrics: metrics, generations: map[string]uint64{}}
+	s := &Service{db: db, cfg: cfg, metrics: metrics, generations: map[string]*atomic.Uint64{}}
+	for _, id := range geo.LayerIDs() {
+		s.generations[id] = new(atomic.Uint64)
+	}
 	if cfg.CacheBytes > 0 {
 		s.cache = NewCache(cfg.CacheBytes)
 	}
@@ -84,9 +90,9 @@ func (s *Service) Cache() *Cache { return s.cache }
 // being made from the old data when it is called are not cached under the
 // new generation, so no stale tile is served after it returns.
 func (s *Service) Invalidate(layer string) {
-	s.mu.Lock()
-	s.generations[layer]++
-	s.mu.Unlock()
+	if g := s.generations[layer]; g != nil {
+		g.Add(1)
+	}
 	if s.cache != nil {
 		s.cache.Purge(layer, nil)
 	}
@@ -95,28 +101,43 @@ func (s *Service) Invalidate(layer string) {
 // InvalidateAll forgets every cached tile, for when changes may have been
 // missed (the change feed was interrupted).
 func (s *Service) InvalidateAll() {
-	s.mu.Lock()
-	for _, id := range geo.LayerIDs() {
-		s.generations[id]++
+	for _, g := range s.generations {
+		g.Add(1)
 	}
-	s.mu.Unlock()
 	if s.cache != nil {
 		s.cache.Purge("", nil)
 	}
 }
 
 // key is the request's cache key, including the data generation of each of
-// its layers.
+// its layers. It is on every request's path, so it is built in one buffer.
 func (s *Service) key(r Request) string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var b bytes.Buffer
-	b.WriteString(r.Key())
-	for _, l := range r.Layers {
-		b.WriteByte('#')
-		b.WriteString(strconv.FormatUint(s.generations[l.ID], 10))
+	b := make([]byte, 0, 96)
+	for i, l := range r.Layers {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, l.ID...)
 	}
-	return b.String()
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(r.Addr.Z), 10)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(r.Addr.X), 10)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(r.Addr.Y), 10)
+	b = append(b, '?')
+	if len(r.Filters) > 0 {
+		b = append(b, r.Filters.Key()...)
+	}
+	for _, l := range r.Layers {
+		b = append(b, '#')
+		var gen uint64
+		if g := s.generations[l.ID]; g != nil {
+			gen = g.Load()
+		}
+		b = strconv.AppendUint(b, gen, 10)
+	}
+	return string(b)
 }
 
 // Tile returns r's tile. Failures are geo errors: EInvalid for a zoom above
@@ -197,6 +218,7 @@ func (s *Service) make(ctx context.Context, r Request) (*Tile, error) {
 	var sum [8]byte
 	binary.BigEndian.PutUint64(sum[:], xxhash.Sum64(t.Identity))
 	t.ETag = `"` + base64.RawURLEncoding.EncodeToString(sum[:]) + `"`
+	t.ETagGzip = strings.TrimSuffix(t.ETag, `"`) + `-gz"`
 	return t, nil
 }
 
@@ -226,6 +248,16 @@ type Metrics struct {
 	cache       *prometheus.CounterVec
 	size        prometheus.Histogram
 	truncations *prometheus.CounterVec
+
+	// Resolved children, so that a cached tile's request does not hash
+	// label values: (layer, zoom) → latency observer.
+	observers sync.Map
+	hit, miss prometheus.Counter
+}
+
+type observerKey struct {
+	layer string
+	zoom  int
 }
 
 // NewMetrics creates the tile metrics and registers them with reg (none when nil).
@@ -249,20 +281,27 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	if reg != nil {
 		reg.MustRegister(m.latency, m.cache, m.size, m.truncations)
 	}
+	m.hit, m.miss = m.cache.WithLabelValues("hit"), m.cache.WithLabelValues("miss")
 	return m
 }
 
 func (m *Metrics) observe(r Request, result string, t *Tile, took time.Duration) {
-	layer := "multi"
+	k := observerKey{layer: "multi", zoom: r.Addr.Z}
 	if len(r.Layers) == 1 {
-		layer = r.Layers[0].ID
+		k.layer = r.Layers[0].ID
 	}
-	m.latency.WithLabelValues(layer, strconv.Itoa(r.Addr.Z)).Observe(took.Seconds())
-	m.cache.WithLabelValues(result).Inc()
-	if result == "miss" {
-		m.size.Observe(float64(len(t.Identity)))
-		for _, l := range t.Truncated {
-			m.truncations.WithLabelValues(l).Inc()
-		}
+	o, ok := m.observers.Load(k)
+	if !ok {
+		o, _ = m.observers.LoadOrStore(k, m.latency.WithLabelValues(k.layer, strconv.Itoa(k.zoom)))
+	}
+	o.(prometheus.Observer).Observe(took.Seconds())
+	if result == "hit" {
+		m.hit.Inc()
+		return
+	}
+	m.miss.Inc()
+	m.size.Observe(float64(len(t.Identity)))
+	for _, l := range t.Truncated {
+		m.truncations.WithLabelValues(l).Inc()
 	}
 }
