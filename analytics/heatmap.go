@@ -117,7 +117,7 @@ func (s *KDEService) TileRaw(ctx context.Context, sel Selection, a geo.TileAddr,
 
 func tileRaw(set *pointSet, a geo.TileAddr, r float64) []float64 {
 	xs, ys := PixelCentres(a)
-	return set.sample(xs, ys, r)
+	return set.sampleGrid(xs, ys, TileSize, r)
 }
 
 // PixelCentres returns the EPSG:4549 coordinates of the centres of a tile's
@@ -125,18 +125,20 @@ func tileRaw(set *pointSet, a geo.TileAddr, r float64) []float64 {
 func PixelCentres(a geo.TileAddr) (xs, ys []float64) {
 	b := a.Bounds3857()
 	px := (b[2] - b[0]) / TileSize
-	xs = make([]float64, 0, TileSize*TileSize)
-	ys = make([]float64, 0, TileSize*TileSize)
-	for row := 0; row < TileSize; row++ {
-		my := b[3] - (float64(row)+0.5)*px
-		lat := (2*math.Atan(math.Exp(my/6378137)) - math.Pi/2) * 180 / math.Pi
-		for col := 0; col < TileSize; col++ {
-			mx := b[0] + (float64(col)+0.5)*px
-			lon := mx / 6378137 * 180 / math.Pi
-			x, y := geo.ToGK120(lon, lat)
-			xs, ys = append(xs, x), append(ys, y)
+	xs = make([]float64, TileSize*TileSize)
+	ys = make([]float64, TileSize*TileSize)
+	// 65,536 projections: a fifth of a cold tile's time, so over the cores.
+	inBlocks(TileSize, 16, func(lo, hi int) {
+		for row := lo; row < hi; row++ {
+			my := b[3] - (float64(row)+0.5)*px
+			lat := (2*math.Atan(math.Exp(my/6378137)) - math.Pi/2) * 180 / math.Pi
+			for col := 0; col < TileSize; col++ {
+				mx := b[0] + (float64(col)+0.5)*px
+				lon := mx / 6378137 * 180 / math.Pi
+				xs[row*TileSize+col], ys[row*TileSize+col] = geo.ToGK120(lon, lat)
+			}
 		}
-	}
+	})
 	return xs, ys
 }
 

@@ -86,13 +86,13 @@ func (s *pointSet) bytes() int64 {
 
 // raw returns the QGIS Raw density Σ w·(1 − (d/r)²)² at x, y over the
 // points within r, visiting for each row of buckets only the chord of the
-// disc.
+// disc. (1 − d²·(1/r²) differs from 1 − d²/r² by an ulp at most.)
 func (s *pointSet) raw(x, y, r float64) float64 {
 	_, _, r0, r1, ok := s.b.rangeQ(x, y, r)
 	if !ok {
 		return 0
 	}
-	r2 := r * r
+	r2, inv := r*r, 1/(r*r)
 	sum := 0.0
 	for row := r0; row <= r1; row++ {
 		c0, c1, ok := s.b.rowSpan(row, x, y, r)
@@ -103,7 +103,7 @@ func (s *pointSet) raw(x, y, r float64) float64 {
 		for _, p := range s.locs[s.b.start[base+c0]:s.b.start[base+c1+1]] {
 			dx, dy := x-p.X, y-p.Y
 			if d2 := dx*dx + dy*dy; d2 < r2 {
-				t := 1 - d2/r2
+				t := 1 - d2*inv
 				sum += p.W * t * t
 			}
 		}
@@ -111,27 +111,110 @@ func (s *pointSet) raw(x, y, r float64) float64 {
 	return sum
 }
 
+// raw4 returns raw at four places at once, reading each point near them
+// once: the places of a 2×2 block of pixels. It visits the chords of the
+// disc around the block's centre that holds all four discs, so each place
+// sums the same terms in the same order as raw: the results are identical.
+func (s *pointSet) raw4(xs, ys *[4]float64, r float64) (out [4]float64) {
+	x0, x1 := min(xs[0], xs[1], xs[2], xs[3]), max(xs[0], xs[1], xs[2], xs[3])
+	y0, y1 := min(ys[0], ys[1], ys[2], ys[3]), max(ys[0], ys[1], ys[2], ys[3])
+	cx, cy := (x0+x1)/2, (y0+y1)/2
+	// The farthest corner of the box from its centre, rounded up.
+	reach := r + math.Hypot(x1-x0, y1-y0)/2*(1+1e-9) + 1e-9*r
+	_, _, r0, r1, ok := s.b.rangeQ(cx, cy, reach)
+	if !ok {
+		return out
+	}
+	r2, inv := r*r, 1/(r*r)
+	ax, ay, bx, by := xs[0], ys[0], xs[1], ys[1]
+	cx2, cy2, dx2, dy2 := xs[2], ys[2], xs[3], ys[3]
+	var sa, sb, sc, sd float64
+	for row := r0; row <= r1; row++ {
+		c0, c1, ok := s.b.rowSpan(row, cx, cy, reach)
+		if !ok {
+			continue
+		}
+		base := row * s.b.cols
+		for _, p := range s.locs[s.b.start[base+c0]:s.b.start[base+c1+1]] {
+			if dx, dy := ax-p.X, ay-p.Y; dx*dx+dy*dy < r2 {
+				t := 1 - (dx*dx+dy*dy)*inv
+				sa += p.W * t * t
+			}
+			if dx, dy := bx-p.X, by-p.Y; dx*dx+dy*dy < r2 {
+				t := 1 - (dx*dx+dy*dy)*inv
+				sb += p.W * t * t
+			}
+			if dx, dy := cx2-p.X, cy2-p.Y; dx*dx+dy*dy < r2 {
+				t := 1 - (dx*dx+dy*dy)*inv
+				sc += p.W * t * t
+			}
+			if dx, dy := dx2-p.X, dy2-p.Y; dx*dx+dy*dy < r2 {
+				t := 1 - (dx*dx+dy*dy)*inv
+				sd += p.W * t * t
+			}
+		}
+	}
+	return [4]float64{sa, sb, sc, sd}
+}
+
 // sample returns raw at every xs[i], ys[i], split over the cores.
 func (s *pointSet) sample(xs, ys []float64, r float64) []float64 {
 	out := make([]float64, len(xs))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(xs)/1024))
+	inBlocks(len(xs), 256, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = s.raw(xs[i], ys[i], r)
+		}
+	})
+	return out
+}
+
+// sampleGrid returns raw at places given row by row, width per row (a
+// tile's pixel centres), evaluating 2×2 blocks with raw4: the same values
+// as sample, in about half the time.
+func (s *pointSet) sampleGrid(xs, ys []float64, width int, r float64) []float64 {
+	if width < 2 || len(xs)%width != 0 || (len(xs)/width)%2 != 0 || width%2 != 0 {
+		return s.sample(xs, ys, r)
+	}
+	out := make([]float64, len(xs))
+	// Work in pairs of rows.
+	inBlocks(len(xs)/(2*width), 1, func(lo, hi int) {
+		for pr := lo; pr < hi; pr++ {
+			top := 2 * pr * width
+			for col := 0; col < width; col += 2 {
+				idx := [4]int{top + col, top + col + 1, top + width + col, top + width + col + 1}
+				var bx, by [4]float64
+				for k, i := range idx {
+					bx[k], by[k] = xs[i], ys[i]
+				}
+				v := s.raw4(&bx, &by, r)
+				for k, i := range idx {
+					out[i] = v[k]
+				}
+			}
+		}
+	})
+	return out
+}
+
+// inBlocks calls f on the blocks [lo, hi) of [0, n), block items each,
+// interleaved over the cores so dense and empty parts even out.
+func inBlocks(n, block int, f func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/block))
+	if workers <= 1 {
+		f(0, n)
+		return
+	}
 	var wg sync.WaitGroup
-	// Interleaved blocks of 256 samples (a tile row) even out dense and
-	// empty parts of a tile.
-	const block = 256
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for lo := w * block; lo < len(xs); lo += workers * block {
-				for i := lo; i < min(lo+block, len(xs)); i++ {
-					out[i] = s.raw(xs[i], ys[i], r)
-				}
+			for lo := w * block; lo < n; lo += workers * block {
+				f(lo, min(lo+block, n))
 			}
 		}()
 	}
 	wg.Wait()
-	return out
 }
 
 // each calls f with every location inside box (inclusive) and its number

@@ -64,6 +64,46 @@ func TestPointSetRawMatchesBruteForce(t *testing.T) {
 	}
 }
 
+// TestPointSetGridIsSample: sampling a grid of places in 2×2 blocks gives
+// exactly (bit for bit) what sampling each place alone gives, on a grid
+// rotated and stretched like a tile's pixel centres in EPSG:4549.
+func TestPointSetGridIsSample(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	pts := randomPoints(rng, 6000, 400)
+	s, err := newPointSet(pts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, px := range []float64{2, 17, 34, 140} {
+		const w = 48
+		xs, ys := make([]float64, w*w), make([]float64, w*w)
+		a := 0.02 + rng.Float64()*0.05 // rotation, radians
+		for row := range w {
+			for col := range w {
+				u, v := (float64(col)-w/2)*px, -(float64(row)-w/2)*px*1.003
+				xs[row*w+col] = 500000 + u*math.Cos(a) - v*math.Sin(a)
+				ys[row*w+col] = 3100000 + u*math.Sin(a) + v*math.Cos(a)
+			}
+		}
+		for _, r := range []float64{15, 300, 900} {
+			want := s.sample(xs, ys, r)
+			got := s.sampleGrid(xs, ys, w, r)
+			nonzero := 0
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("pixel %g m, r %g, place %d: blocks %.17g, alone %.17g", px, r, i, got[i], want[i])
+				}
+				if want[i] > 0 {
+					nonzero++
+				}
+			}
+			if nonzero == 0 {
+				t.Fatalf("pixel %g m, r %g: every value is zero: nothing compared", px, r)
+			}
+		}
+	}
+}
+
 // TestPointSetBoxCounts: the points of a box, counted and weighed through
 // the merged locations, are exactly those a scan finds, boundaries
 // included.
