@@ -127,6 +127,7 @@ func serve(ctx context.Context, cfg *Config, db *postgis.DB, log *slog.Logger) e
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
 	go e.watchChanges(watchCtx)
+	go e.frontend.warm()
 	errc := make(chan error, 1)
 	go func() { errc <- e.Start(cfg.Addr) }()
 	log.Info("serving", "addr", cfg.Addr, "url", "http://localhost"+portOf(cfg.Addr)+"/")
