@@ -85,6 +85,9 @@ func (h *Handler) heatmapTile(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("X-KDE-Radius", strconv.FormatFloat(r, 'f', -1, 64))
+	if top, err := h.KDE.ScaleMax(ctx, sel, r); err == nil { // memoised: TilePNG has just computed it
+		c.Response().Header().Set("X-Heatmap-Max", strconv.FormatFloat(top, 'g', 4, 64)) // per km², the ramp's top
+	}
 	return send(c, "image/png", png, 60)
 }
 

@@ -113,7 +113,7 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 		AllowOrigins:  splitList(cfg.CORSOrigins),
 		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete, http.MethodOptions},
 		AllowHeaders:  []string{"Authorization", "Content-Type", "If-None-Match"},
-		ExposeHeaders: []string{"ETag", echo.HeaderXRequestID},
+		ExposeHeaders: []string{"ETag", echo.HeaderXRequestID, "X-Heatmap-Max"},
 		MaxAge:        86400,
 	}))
 	e.Use(middleware.BodyLimit("20M"))
