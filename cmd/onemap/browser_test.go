@@ -87,7 +87,7 @@ func TestWebMap(t *testing.T) {
 		if artifacts == "" {
 			artifacts, _ = filepath.Abs(filepath.Join(frontendDir, "test", "artifacts"))
 		}
-		// About 100 s on a quiet 2-core machine; several times that when the
+		// About 3 minutes on a quiet 2-core machine; several times that when the
 		// machine is busy (SwiftShader renders on the CPU). The limit only
 		// catches a hang.
 		out := runNode(t, 20*time.Minute, "test/browser.mjs", "--url", srv.URL+"/",

@@ -10,6 +10,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -45,6 +46,8 @@ func main() {
 		sweepCities = flag.Bool("sweep", true, "sweep all layers and zooms for the largest tile")
 		onlyAnalyt  = flag.Bool("analytics-only", false, "measure only the analytics endpoints (heatmap, hex density, hot spots, stats)")
 		onlyCover   = flag.Bool("coverage-only", false, "measure only the coverage endpoints (coverage, service areas, 2SFCA, siting)")
+		webmap      = flag.Bool("webmap", false, "measure only the web map's first paint in headless Chromium (needs node and frontend/node_modules)")
+		runs        = flag.Int("runs", 7, "-webmap: page loads per view and cache state")
 	)
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -55,8 +58,10 @@ func main() {
 		mode = "analytics"
 	case *onlyCover:
 		mode = "coverage"
+	case *webmap:
+		mode = "webmap"
 	}
-	if err := run(ctx, log, *bin, *dir, *scale, *viewports, parseInts(*conc), *write, *sweepCities, mode); err != nil {
+	if err := run(ctx, log, *bin, *dir, *scale, *viewports, parseInts(*conc), *write, *sweepCities, mode, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "tilebench:", err)
 		os.Exit(1)
 	}
@@ -74,7 +79,7 @@ func parseInts(s string) []int {
 	return out
 }
 
-func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewports int, concs []int, write string, sweep bool, mode string) error {
+func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewports int, concs []int, write string, sweep bool, mode string, runs int) error {
 	cluster, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir, Durable: true, Logger: log})
 	if err != nil {
 		return err
@@ -124,6 +129,18 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 		fmt.Print(report.String())
 		if write != "" {
 			return writeSection(write, "coverage-"+scale, report.String())
+		}
+		return nil
+	}
+	if mode == "webmap" {
+		fmt.Fprintf(&report, "Measured %s on %s (%d cores), demo `%s` (%d premises). Command: `make build && go run ./cmd/tilebench -webmap -data-dir .onemap-bench-web -write docs/BENCHMARKS.md`.\n\n",
+			time.Now().Format("2006-01-02"), host, runtime.NumCPU(), scale, premises)
+		if err := webmapBench(ctx, db, addr, runs, &report); err != nil {
+			return err
+		}
+		fmt.Print(report.String())
+		if write != "" {
+			return writeSection(write, "webmap-"+scale, report.String())
 		}
 		return nil
 	}
@@ -620,6 +637,72 @@ func coverageBench(ctx context.Context, db *postgis.DB, addr string, report *byt
 		if ms != nil {
 			row(b.name, ms)
 		}
+	}
+	return nil
+}
+
+// webmapBench loads the web map in headless Chromium through
+// frontend/test/firstpaint.mjs, runs times per view and cache state, and
+// reports the medians: the first frame with our tiles drawn and the first
+// idle with every default layer rendered, from navigation start.
+func webmapBench(ctx context.Context, db *postgis.DB, addr string, runs int, report *bytes.Buffer) error {
+	var lon, lat float64
+	err := db.QueryRow(ctx, `SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(geom)) AS c FROM premises
+		WHERE grid_cell_id = (SELECT grid_cell_id FROM premises GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)) s`).Scan(&lon, &lat)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "node", "test/firstpaint.mjs", "--url", "http://"+addr+"/", "--runs", fmt.Sprint(runs),
+		"--view", fmt.Sprintf("%.6f,%.6f,14", lon, lat), "--admin-token", adminToken)
+	cmd.Dir = "frontend"
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("node test/firstpaint.mjs (run from the repository root, after npm ci in frontend/): %w", err)
+	}
+	type load struct {
+		Tiles, Idle, Render, Catalogue, Lib, DCL float64
+		PageBytes, Requests, TileRequests        float64
+	}
+	var res struct {
+		Views []struct {
+			Name string
+			Runs map[string][]load
+		}
+		Errors, Empty []string
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return fmt.Errorf("firstpaint output: %w", err)
+	}
+	med := func(ls []load, f func(load) float64) float64 {
+		v := make([]float64, len(ls))
+		for i, l := range ls {
+			v[i] = f(l)
+		}
+		sort.Float64s(v)
+		return v[len(v)/2]
+	}
+	fmt.Fprintf(report, "Headless Chromium (Debian's, playwright-core) at 1280×800 px, WebGL on SwiftShader (the CPU, sharing the 2 cores with the server and PostgreSQL), `reducedMotion` off, over loopback. Each row is the median of %d page loads; times are from navigation start. `first visit`: a fresh browser context (empty HTTP cache), the server's tile cache warm from earlier loads; `first visit, server cold`: the same after purging the server's tile cache; `reload`: the same context reloaded (warm HTTP cache). `city` opens `/` (the whole city, as a first visit does); `town core` opens a permalink at z14 over the busiest grid cell. `first map paint`: the first frame with features of our tiles drawn; `idle`: the map's first `idle` event, with every default layer visible at that zoom rendered (`queryRenderedFeatures` > 0).\n\n", runs)
+	fmt.Fprintf(report, "| view | load | first map paint ms | idle ms | MapLibre loaded ms | catalogue ms | page requests | tile requests | page KB transferred |\n|---|---|---|---|---|---|---|---|---|\n")
+	names := map[string]string{"cold_server": "first visit, server cold", "cold": "first visit", "warm": "reload"}
+	for _, v := range res.Views {
+		for _, kind := range []string{"cold_server", "cold", "warm"} {
+			ls := v.Runs[kind]
+			if len(ls) == 0 {
+				continue
+			}
+			fmt.Fprintf(report, "| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", v.Name, names[kind],
+				med(ls, func(l load) float64 { return l.Tiles }), med(ls, func(l load) float64 { return l.Idle }),
+				med(ls, func(l load) float64 { return l.Lib }), med(ls, func(l load) float64 { return l.Catalogue }),
+				med(ls, func(l load) float64 { return l.Requests }), med(ls, func(l load) float64 { return l.TileRequests }),
+				med(ls, func(l load) float64 { return l.PageBytes })/1000)
+		}
+	}
+	if len(res.Errors) > 0 {
+		fmt.Fprintf(report, "\nConsole errors: %s\n", strings.Join(res.Errors, "; "))
+	}
+	if len(res.Empty) > 0 {
+		fmt.Fprintf(report, "\nDefault layers not drawn at the first idle: %s\n", strings.Join(res.Empty, ", "))
 	}
 	return nil
 }

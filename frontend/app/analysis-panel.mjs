@@ -4,7 +4,8 @@
 // proposals. Long runs show their progress and can be cancelled.
 import {APIError, del, getJSON, postJSON} from './api.mjs';
 import {formatNumber, formatPercent, layerTitle, valueLabel} from './i18n.mjs';
-import {apiURL, legendFor} from './style.mjs';
+import {tilesCovering} from './extent.mjs';
+import {analysisFilters, apiURL, legendFor, tileURL} from './style.mjs';
 import {download, renderTable, toCSV} from './table.mjs';
 import {el, legend} from './ui.mjs';
 
@@ -67,7 +68,35 @@ function heatSection(app, layer) {
         sources.map((id) => el('option', {value: id, selected: cur.layer === id}, layerTitle(app.catalogue.find((l) => l.id === id), t.lang))))),
     el('div', {class: 'row'}, el('label', {for: 'an-heat-radius'}, t('analysis.radius')), radius, out),
     el('p', {class: 'note'}, t('analysis.filtersNote')),
-    legend(legendFor(layer, t, valueLabel), t('analysis.heatmap')));
+    legend(legendFor(layer, t, valueLabel, {heatMax: a ? heatMax(app, layer) : null}), t('analysis.heatmap')));
+}
+
+/**
+ * The heatmap's top of the ramp (per km², formatted) for what is shown, from
+ * the X-Heatmap-Max header of the tile under the map's centre (one MapLibre
+ * asks for too, so the server has it); null until known, then the panel is
+ * drawn again.
+ */
+function heatMax(app, layer) {
+  const key = tileURL(layer.tiles, analysisFilters(layer, app.state, app.catalogue), app.base);
+  if (app.heatMax?.key === key) return app.heatMax.value === null ? null : formatNumber(app.t, app.heatMax.value);
+  if (app.heatMaxLoading === key || !app.map) return null;
+  app.heatMaxLoading = key;
+  const c = app.map.getCenter();
+  const z = Math.min(Math.max(Math.floor(app.map.getZoom()) + 1, layer.minzoom ?? 0), layer.maxzoom ?? 18);
+  const [tile] = tilesCovering([c.lng, c.lat, c.lng, c.lat], z);
+  fetch(key.replace('{z}', tile.z).replace('{x}', tile.x).replace('{y}', tile.y))
+    .then((res) => {
+      const v = Number.parseFloat(res.headers.get('X-Heatmap-Max'));
+      return res.ok && v > 0 ? Number(v.toPrecision(2)) : null;
+    }, () => null)
+    .then((value) => {
+      if (app.heatMaxLoading !== key) return;
+      app.heatMax = {key, value};
+      app.heatMaxLoading = null;
+      app.renderPanel('analysis');
+    });
+  return null;
 }
 
 function hexSection(app, layer, key, titleKey) {

@@ -6,7 +6,7 @@ import {getJSON} from './api.mjs';
 import {renderAreasPanel} from './areas-panel.mjs';
 import {describeFeature} from './describe.mjs';
 import {tileExtents, tilesCovering} from './extent.mjs';
-import {formatNumber, translator} from './i18n.mjs';
+import {formatNumber, layerTitle, translator} from './i18n.mjs';
 import {renderLayersPanel, updateZoomNotes} from './layers-panel.mjs';
 import {formatHash, levels, nextAreaPath, panels, parseHash} from './state.mjs';
 import {analysisFilters, apiURL, buildStyle, interactiveLayerIds, localIdeographFontFamily, sourceId, styleLayerIds, tileURL, withBasemap} from './style.mjs';
@@ -23,12 +23,18 @@ function boot() {
   // index.html starts these requests before the modules have loaded.
   const b = window.onemapBoot || {};
   const get = (p, url) => (p || fetch(url).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${url}: HTTP ${r.status}`)))));
-  return {tiles: get(b.tiles, 'tiles'), layers: get(b.layers, 'api/v1/layers').catch(() => ({layers: []}))};
+  return {tiles: get(b.tiles, 'tiles'), towns: get(b.towns, 'tiles/towns.json').catch(() => null)};
 }
 
-const boundsOf = (info) => Object.fromEntries((info?.layers || []).filter((l) => l.bounds).map((l) => [l.id, l.bounds]));
+/** A TileJSON's bounds as [w, s, e, n], or null for none (an empty layer's TileJSON spans the world). */
+const boundsOf = (tj) => {
+  const b = tj?.bounds;
+  return Array.isArray(b) && b.length === 4 && b[2] - b[0] < 180 ? b : null;
+};
 
 async function main() {
+  // MapLibre's worker starts loading now, not once the map exists.
+  maplibregl.prewarm();
   const state = parseHash(location.hash);
   if (!/(^|[#&])lang=/.test(location.hash)) {
     const saved = localStorage.getItem('onemap.lang');
@@ -41,14 +47,15 @@ async function main() {
   window.onemap = {app, timings, ready: false};
   applyLanguage(app);
   const requests = boot();
+  // The layers' TileJSON gives their extents (which the server keeps per
+  // data version): the towns' for the city view, asked for at boot; the
+  // others' when a drill-down needs them.
+  const extents = {};
+  app.extentOf = (id) => (extents[id] ||= (id === 'towns' ? requests.towns : getJSON(apiURL(app.base, `tiles/${id}.json`)))
+    .then(boundsOf, () => null));
   let catalogue;
-  let layerInfo;
   try {
     catalogue = await requests.tiles;
-    // The layers' extents (which tiles to ask for, where the city is) are
-    // worth waiting for only when there is no view in the URL: they cost
-    // the server a count over every table.
-    layerInfo = state.view ? await Promise.race([requests.layers, new Promise((r) => setTimeout(r, 30))]) : await requests.layers;
     timings.catalogue = performance.now();
   } catch (e) {
     status(app.t('app.loadFailed', {error: e.message}), true);
@@ -56,12 +63,12 @@ async function main() {
   }
   app.catalogue = catalogue.layers || [];
   app.byId = Object.fromEntries(app.catalogue.map((l) => [l.id, l]));
-  app.bounds = boundsOf(layerInfo);
-  app.layersReady = layerInfo ? Promise.resolve() : requests.layers.then((info) => { app.bounds = boundsOf(info); });
   // A permalink may name layers this server does not have.
   state.layers = state.layers.filter((id) => app.byId[id]);
+  // Without a view in the URL the map opens on the whole city.
+  const city = state.view ? null : (await app.extentOf('towns')) || (app.byId.premises && (await app.extentOf('premises')));
 
-  let style = buildStyle({catalogue: app.catalogue, bounds: app.bounds, state, base: app.base});
+  let style = buildStyle({catalogue: app.catalogue, state, base: app.base});
   const basemapURL = new URLSearchParams(location.search).get('basemap');
   if (basemapURL) {
     try {
@@ -71,7 +78,6 @@ async function main() {
     }
   }
   app.style = style;
-  const city = app.bounds.towns || app.bounds.premises;
   const map = new maplibregl.Map({
     container: 'map', style, localIdeographFontFamily, maxZoom: 19, attributionControl: {compact: true},
     ...(state.view ? {center: [state.view.lon, state.view.lat], zoom: state.view.zoom} : city ? {bounds: city, fitBoundsOptions: {padding: 20}} : {center: [120.66, 27.8], zoom: 10}),
@@ -80,6 +86,21 @@ async function main() {
   timings.map = performance.now();
   map.once('style.load', () => (timings.style = performance.now()));
   map.once('render', () => (timings.render = performance.now()));
+  // The first frame that shows features of our tiles (the first paint a
+  // planner sees as a map): checked on the frames after a tile has loaded.
+  const ours = style.layers.filter((l) => l.metadata?.['onemap:layer'] && l.type !== 'background').map((l) => l.id);
+  const firstTiles = () => {
+    if (!map.queryRenderedFeatures({layers: ours.filter((id) => map.getLayer(id))}).length) return;
+    map.off('render', firstTiles);
+    timings.tiles = performance.now();
+    performance.mark('onemap-first-tiles');
+  };
+  const tileLoaded = (e) => {
+    if (!e.tile) return;
+    map.off('sourcedata', tileLoaded);
+    map.on('render', firstTiles);
+  };
+  map.on('sourcedata', tileLoaded);
   app.map = map;
   window.onemap.map = map;
   window.onemap.idle = () => new Promise((resolve) => {
@@ -239,9 +260,9 @@ function actions(app) {
       }
       app.zoomToken = (app.zoomToken || 0) + 1;
       app.highlightArea(null);
-      const city = app.bounds.towns;
-      if (city) map.fitBounds(city, {padding: 20, duration: reducedMotion ? 0 : 600});
-      app.moving = Promise.resolve();
+      app.moving = app.extentOf('towns').then((city) => {
+        if (city && !app.state.area.length) map.fitBounds(city, {padding: 20, duration: reducedMotion ? 0 : 600});
+      });
       return app.moving;
     },
     highlightArea(level, id) {
@@ -280,11 +301,12 @@ function actions(app) {
     areaExtents(layer) {
       app.extents ||= {};
       app.extents[layer] ||= (async () => {
-        await app.layersReady;
         const cat = app.byId[layer];
         const z = Math.max(cat.minzoom ?? 0, extentZoom[layer] ?? 10);
         const all = new Map();
-        await Promise.all(tilesCovering(app.bounds[layer] || app.bounds.towns, z).map(async (tile) => {
+        const bounds = (await app.extentOf(layer)) || (await app.extentOf('towns'));
+        if (!bounds) return all;
+        await Promise.all(tilesCovering(bounds, z).map(async (tile) => {
           const url = tileURL(cat.tiles, {}, app.base).replace('{z}', tile.z).replace('{x}', tile.x).replace('{y}', tile.y);
           const res = await fetch(url);
           if (res.status !== 200) return;
@@ -432,6 +454,26 @@ function wireMap(app) {
   });
   map.getCanvas().addEventListener('mouseleave', () => setHover(null));
 
+  // From the keyboard: Enter on the focused map lists the features under its
+  // centre (a cross-hair shows it); each opens its popup.
+  map.getCanvas().addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    e.preventDefault();
+    const c = map.project(map.getCenter());
+    const box = [[c.x - 12, c.y - 12], [c.x + 12, c.y + 12]];
+    const seen = new Set();
+    const features = [
+      ...map.queryRenderedFeatures(box, {layers: existing(pointLayers)}),
+      ...map.queryRenderedFeatures(c, {layers: existing(hexLayers)}),
+      ...map.queryRenderedFeatures(c, {layers: existing(areaLayers)}),
+    ].filter((f) => {
+      // A feature on a tile edge comes once per tile.
+      const key = `${f.layer.id}/${f.id ?? JSON.stringify(f.properties)}`;
+      return !seen.has(key) && seen.add(key);
+    });
+    featureList(app, features.slice(0, 12), map.getCenter());
+  });
+
   map.on('click', (e) => {
     const p = e.point;
     const box = [[p.x - 4, p.y - 4], [p.x + 4, p.y + 4]];
@@ -457,6 +499,43 @@ function wireMap(app) {
       showPanel(app, 'areas', false);
       app.selectArea(next);
     });
+  });
+}
+
+/**
+ * Opens the keyboard's list of the features at lngLat: none is said in the
+ * status line, one opens its popup, several a list of buttons that do. Focus
+ * returns to the map when the popup closes.
+ */
+function featureList(app, features, lngLat) {
+  const {t} = app;
+  if (!features.length) {
+    status(t('map.nothingHere'));
+    return;
+  }
+  if (features.length === 1) {
+    featurePopup(app, features[0], lngLat);
+  } else {
+    const items = features.map((f) => {
+      const layerId = f.sourceLayer || f.layer.id;
+      const layer = f.layer.id === 'coverage-uncovered' ? {id: layerId, title: t('legend.uncovered'), fields: {}} : app.byId[layerId] || {id: layerId, title: layerId, fields: {}};
+      const d = describeFeature(t, layer, f.properties, f.id);
+      const kind = layerTitle(layer, t.lang);
+      const label = d.title === kind ? d.title : `${kind}: ${d.title}`;
+      return el('li', {}, el('button', {type: 'button', class: 'feature-choice', onclick: () => {
+        featurePopup(app, f, lngLat);
+        app.popup.once('close', () => app.map.getCanvas().focus());
+      }}, label));
+    });
+    app.popup?.remove();
+    app.popup = new maplibregl.Popup({maxWidth: '340px', focusAfterOpen: true, closeButton: true})
+      .setLngLat(lngLat).setDOMContent(el('div', {class: 'popup', lang: t.lang === 'zh' ? 'zh-CN' : 'en'},
+        el('h3', {}, t('map.here', {n: features.length})), el('ul', {class: 'feature-list'}, items)))
+      .addTo(app.map);
+  }
+  const popup = app.popup;
+  popup.once('close', () => {
+    if (app.popup === popup) app.map.getCanvas().focus();
   });
 }
 

@@ -410,8 +410,8 @@ export function coverageLayers() {
 }
 
 /**
- * The whole style. catalogue: the layers of GET /tiles; bounds: {layerId:
- * [w,s,e,n]} from /api/v1/layers; state: {layers, filters, analysis}; base:
+ * The whole style. catalogue: the layers of GET /tiles; bounds (optional):
+ * {layerId: [w,s,e,n]}, the extents of the layers' data; state: {layers, filters, analysis}; base:
  * the page URL. Layers not visible get visibility none, so their tiles are
  * not requested.
  */
@@ -500,8 +500,9 @@ export function interactiveLayerIds(style, id) {
 /**
  * The legend of a layer as items {shape: 'circle'|'line'|'fill'|'ramp',
  * colour(s), size?, dash?, label} from the same tables as the paint.
+ * heatMax: the heatmap's top of the ramp per km², formatted, when known.
  */
-export function legendFor(layer, t, valueLabel) {
+export function legendFor(layer, t, valueLabel, {heatMax} = {}) {
   const id = layer.id;
   const v = (field, value) => valueLabel(t, field, value);
   const entries = (table, field) => Object.entries(table).map(([k, c]) => ({shape: 'circle', colour: c, label: v(field, k)}));
@@ -523,7 +524,9 @@ export function legendFor(layer, t, valueLabel) {
       shape: 'line', colour: colours.boundary[id], size: {towns: 3, communities: 2, grid_cells: 1}[id],
       dash: {towns: null, communities: '4 3', grid_cells: '1 3'}[id], label: t(`level.${id === 'grid_cells' ? 'grid_cell' : id === 'towns' ? 'town' : 'community'}`),
     }];
-    case 'heatmap': return [{shape: 'ramp', colours: colours.heatRamp, low: t('legend.low'), high: t('legend.high'), label: t('legend.relative')}];
+    case 'heatmap': return [heatMax ?
+      {shape: 'ramp', colours: colours.heatRamp, low: '0', high: heatMax, label: t('legend.heatKm2')} :
+      {shape: 'ramp', colours: colours.heatRamp, low: t('legend.low'), high: t('legend.high'), label: t('legend.relative')}];
     case 'hazard_density': return [{shape: 'ramp', colours: colours.density.map(([, c]) => c), low: '0', high: `${colours.density.at(-1)[0]}+`, label: t('legend.densityKm2')}];
     case 'hotspots': return ['3', '2', '1', '-1', '-2', '-3'].map((k) => ({shape: 'fill', colour: colours.giBin[k], label: v('gi_bin', k)}));
     default: {

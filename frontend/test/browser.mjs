@@ -42,7 +42,8 @@ function watch(p) {
     started.set(r, Date.now());
   });
   const done = (r) => {
-    if (started.has(r)) slow.push([Date.now() - started.get(r), r.url().replace(base.origin, '')]);
+    // The favicon's request lingers until the page closes: nothing waits for it.
+    if (started.has(r) && !r.url().endsWith('/icon.svg')) slow.push([Date.now() - started.get(r), r.url().replace(base.origin, '')]);
     started.delete(r);
   };
   p.on('requestfinished', done);
@@ -54,7 +55,19 @@ const slow = [];
 /** Waits for the app and then for the map's idle event (all tiles loaded and drawn, no motion). */
 async function idle(p = page) {
   await p.waitForFunction(() => window.onemap?.ready === true, null, {timeout: 60_000});
-  await p.evaluate(() => window.onemap.idle());
+  // A map that never settles fails here, named, rather than hanging the run.
+  let timer;
+  const limit = new Promise((resolve, reject) => {
+    timer = setTimeout(() => {
+      const pending = [...started.keys()].map((r) => r.url().replace(base.origin, '')).filter((u) => !u.endsWith('/icon.svg'));
+      reject(new Error(`the map did not go idle within 240 s; pending: ${pending.slice(0, 6).join(' ') || 'none'}`));
+    }, 240_000);
+  });
+  try {
+    await Promise.race([p.evaluate(() => window.onemap.idle()), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Waits until the map has been told where to go for an area (its extent may need a lookup). */
@@ -110,7 +123,7 @@ after(async () => {
   await browser?.close();
   // Where the time went, when a run is slow: the slowest answers of the server.
   slow.sort((a, b) => b[0] - a[0]);
-  console.log(`# ${requests.length} requests; slowest: ${slow.slice(0, 8).map(([ms, u]) => `${ms} ms ${u.slice(0, 90)}`).join('; ')}`);
+  console.log(`# ${requests.length} requests; slowest: ${slow.slice(0, 12).map(([ms, u]) => `${ms} ms ${u.slice(0, 90)}`).join('; ')}`);
 });
 
 test('the page loads with no console errors and no request to another origin', async () => {
@@ -234,6 +247,29 @@ test('clicking a hydrant opens a popup with its status; hover highlights it', as
   await page.mouse.move(5, 400);
 });
 
+test('keyboard: Enter on the map lists the features at its centre; one opens its popup', async () => {
+  // Where the popup test left the map: zoom 16 over the town core.
+  const hydrant = await page.evaluate(() => {
+    const f = window.onemap.map.queryRenderedFeatures({layers: ['hydrants-point']})[0];
+    return f && f.geometry.coordinates;
+  });
+  assert.ok(hydrant, 'a hydrant in view');
+  await page.evaluate((c) => window.onemap.map.jumpTo({center: c}), hydrant);
+  await idle();
+  await page.focus('#map canvas');
+  await page.keyboard.press('Enter');
+  const popup = page.locator('.maplibregl-popup');
+  await popup.waitFor();
+  if (await page.locator('.feature-choice').count()) {
+    await page.locator('.feature-choice', {hasText: '消火栓'}).first().focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.querySelector('.feature-choice') && document.querySelector('.maplibregl-popup'));
+  }
+  assert.match(await popup.textContent(), /消火栓.*状态/s);
+  await page.locator('.maplibregl-popup-close-button').click();
+  assert.equal(await page.evaluate(() => document.activeElement === window.onemap.map.getCanvas()), true, 'focus back on the map');
+});
+
 test('running hydrant coverage shows the table and the gap layer', async () => {
   await page.evaluate((v) => window.onemap.map.jumpTo({center: [v.lon, v.lat], zoom: 13}), view);
   await page.click('#tab-analysis');
@@ -310,6 +346,8 @@ test('heatmap, hexagon density and hot spots draw from the server', async () => 
   await page.check('#an-heat');
   await heat;
   await idle();
+  // The legend gives the top of the colour ramp in hazards per km², from the tiles.
+  await page.waitForFunction(() => /^[\d,.]+$/.test(document.querySelector('#section-heat .ramp-labels span:last-child')?.textContent || ''));
   await shot('06-heatmap');
   const wider = page.waitForRequest((r) => /\/tiles\/heatmap\/.*radius=500/.test(r.url()));
   await page.locator('#an-heat-radius').focus();

@@ -14,7 +14,9 @@ export default {
   'panel.areas': 'Areas',
   'link.copy': 'Copy link',
   'link.copied': 'Link to this view copied',
-  'map.label': 'Map: arrow keys pan, +/- zoom',
+  'map.label': 'Map: arrow keys pan, +/- zoom, Enter lists the features under the centre cross',
+  'map.here': '{n} features at the centre',
+  'map.nothingHere': 'Nothing at the map centre: move the map and press Enter again',
 
   'group.risk': 'Risk sources',
   'group.resources': 'Emergency resources',
@@ -35,6 +37,7 @@ export default {
   'legend.low': 'low',
   'legend.high': 'high',
   'legend.relative': 'Relative density (one scale per selection)',
+  'legend.heatKm2': 'Kernel density per km²',
   'legend.densityKm2': 'Hazards per km²',
   'legend.gaps': 'Coverage gaps',
   'legend.uncovered': 'Demand points not covered',

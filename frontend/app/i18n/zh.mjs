@@ -14,7 +14,9 @@ export default {
   'panel.areas': '区域',
   'link.copy': '复制链接',
   'link.copied': '已复制本视图链接',
-  'map.label': '地图：用方向键平移，+/- 缩放',
+  'map.label': '地图：用方向键平移，+/- 缩放，回车列出中心十字处的要素',
+  'map.here': '中心处 {n} 个要素',
+  'map.nothingHere': '地图中心没有要素：移动地图再按回车',
 
   'group.risk': '风险源',
   'group.resources': '应急资源',
@@ -35,6 +37,7 @@ export default {
   'legend.low': '低',
   'legend.high': '高',
   'legend.relative': '相对密度（同一选择统一色阶）',
+  'legend.heatKm2': '核密度，每平方公里',
   'legend.densityKm2': '每平方公里隐患数',
   'legend.gaps': '覆盖空白区',
   'legend.uncovered': '未覆盖的需求点',

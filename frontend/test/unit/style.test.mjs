@@ -120,6 +120,15 @@ test('every layer has a legend whose labels are translated', () => {
   assert.equal(legendFor(byId.hydrants, translator('zh'), valueLabel)[0].label, '完好可用');
 });
 
+test('the heatmap legend shows its top density once the server has said it', () => {
+  const t = translator('en');
+  const [relative] = legendFor(byId.heatmap, t, valueLabel);
+  assert.deepEqual([relative.low, relative.high], ['low', 'high']);
+  const [known] = legendFor(byId.heatmap, t, valueLabel, {heatMax: '1,200'});
+  assert.deepEqual([known.low, known.high, known.label], ['0', '1,200', 'Kernel density per km²']);
+  assert.deepEqual(known.colours, relative.colours);
+});
+
 test('a configured basemap goes under our layers', () => {
   const bm = {version: 8, glyphs: 'https://tiles.example.org/fonts/{fontstack}/{range}.pbf', sources: {osm: {type: 'raster', tiles: ['https://x/{z}/{x}/{y}.png'], tileSize: 256}},
     layers: [{id: 'osm', type: 'raster', source: 'osm'}]};
