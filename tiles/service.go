@@ -202,8 +202,13 @@ func (s *Service) make(ctx context.Context, r Request) (*Tile, error) {
 			}
 			return nil, fmt.Errorf("tiles: tile %s/%s: %w", r.LayerIDs(), r.Addr, err)
 		}
-		// An MVT tile is the concatenation of its layers' messages.
-		t.Identity = bytes.Join(mvts, nil)
+		// An MVT tile is the concatenation of its layers' messages; one
+		// layer's bytes are the tile as they are.
+		if len(mvts) == 1 {
+			t.Identity = mvts[0]
+		} else {
+			t.Identity = bytes.Join(mvts, nil)
+		}
 		for i, l := range kept {
 			if truncated[i] {
 				t.Truncated = append(t.Truncated, l.ID)
@@ -223,23 +228,31 @@ func (s *Service) make(ctx context.Context, r Request) (*Tile, error) {
 }
 
 // gzipWriters are reused: a compressor holds about a megabyte of state,
-// and making one per tile cost more than the tile's query.
-var gzipWriters = sync.Pool{New: func() any {
-	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
-	return w
-}}
+// and making one per tile cost more than the tile's query. Their output
+// buffers are reused too, and each tile gets one exact-size copy.
+var (
+	gzipWriters = sync.Pool{New: func() any {
+		w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+		return w
+	}}
+	gzipBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
 
 // gzipTile compresses a tile at the fastest level: it is done once per
 // cached tile, on the cold path, where latency counts most.
 func gzipTile(b []byte) []byte {
-	var buf bytes.Buffer
-	buf.Grow(len(b)/2 + 64)
+	buf := gzipBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
 	w := gzipWriters.Get().(*gzip.Writer)
-	w.Reset(&buf)
+	w.Reset(buf)
 	_, _ = w.Write(b)
 	_ = w.Close()
 	gzipWriters.Put(w)
-	return buf.Bytes()
+	out := bytes.Clone(buf.Bytes())
+	if buf.Cap() <= 1<<20 { // a rare huge tile's buffer is not kept
+		gzipBuffers.Put(buf)
+	}
+	return out
 }
 
 // Metrics are the service's Prometheus metrics.

@@ -101,8 +101,13 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	// rather than a dropped connection.
 	e.Server.WriteTimeout = cfg.StatementTimeout + 5*time.Second
 
-	e.Use(middleware.RequestID())
-	e.Use(requestLogger(log))
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: requestIDs()}))
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		// Every request is logged only at debug level: at other levels the
+		// middleware would do its work for nothing (5xx are logged by the
+		// error handler).
+		e.Use(requestLogger(log))
+	}
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			log.Error("panic", "err", err, "request_id", requestID(c), "stack", string(stack))
@@ -116,7 +121,7 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 		ExposeHeaders: []string{"ETag", echo.HeaderXRequestID, "X-Heatmap-Max"},
 		MaxAge:        86400,
 	}))
-	e.Use(middleware.BodyLimit("20M"))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "20M", Skipper: withoutBody}))
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -329,7 +334,7 @@ func requestID(c echo.Context) string {
 func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true,
-		LogResponseSize: true,
+		LogResponseSize: true, HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelDebug
 			if v.Status >= 500 {
