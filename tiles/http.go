@@ -102,7 +102,7 @@ func writeTile(c echo.Context, t *Tile, age int) error {
 	if len(t.Truncated) > 0 {
 		hdr.Set("X-Tile-Truncated", strings.Join(t.Truncated, ","))
 	}
-	gz := len(t.Gzip) > 0 && acceptsGzip(c.Request().Header["Accept-Encoding"])
+	gz := len(t.Gzip) > 0 && AcceptsGzip(c.Request().Header["Accept-Encoding"])
 	// Each encoding is its own representation with its own strong validator.
 	etag := t.ETag
 	if gz {
@@ -141,9 +141,9 @@ func cacheControl(age int) []string {
 	return v.([]string)
 }
 
-// acceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip is used when it
+// AcceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip is used when it
 // is listed with q > 0, or "*" is, and gzip is not refused with q=0.
-func acceptsGzip(values []string) bool {
+func AcceptsGzip(values []string) bool {
 	gzipQ, starQ := -1.0, -1.0
 	for _, v := range values {
 		for _, part := range strings.Split(v, ",") {

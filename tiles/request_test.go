@@ -101,7 +101,7 @@ func TestAcceptsGzip(t *testing.T) {
 		"identity;q=1, *;q=0.5": true,
 	}
 	for header, want := range cases {
-		if got := acceptsGzip([]string{header}); got != want {
+		if got := AcceptsGzip([]string{header}); got != want {
 			t.Errorf("Accept-Encoding %q: gzip %v, want %v", header, got, want)
 		}
 	}

@@ -85,14 +85,3 @@ func TestServeFrontend(t *testing.T) {
 		t.Errorf("missing file: %d", r.Code)
 	}
 }
-
-func TestAcceptsGzip(t *testing.T) {
-	for h, want := range map[string]bool{
-		"": false, "gzip": true, "GZIP": true, "gzip, deflate, br": true, "br;q=1.0, gzip;q=0.8": true,
-		"gzip;q=0": false, "gzip; q=0": false, "identity": false, "*": true, "deflate": false,
-	} {
-		if got := acceptsGzip(h); got != want {
-			t.Errorf("acceptsGzip(%q) = %v, want %v", h, got, want)
-		}
-	}
-}

@@ -236,7 +236,7 @@ func serveFrontend(files *frontendFiles) echo.HandlerFunc {
 		body, tag := f.plain, f.etag
 		if f.gzipped != nil {
 			h.Add("Vary", echo.HeaderAcceptEncoding)
-			if acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
+			if tiles.AcceptsGzip(c.Request().Header.Values(echo.HeaderAcceptEncoding)) {
 				body, tag = f.gzipped, strings.TrimSuffix(f.etag, `"`)+`-gz"`
 				h.Set(echo.HeaderContentEncoding, "gzip")
 			}
@@ -311,20 +311,6 @@ func (f *staticFile) load(files fs.FS, name string, compress bool) error {
 		f.gzipped = buf.Bytes()
 	}
 	return nil
-}
-
-// acceptsGzip reports whether an Accept-Encoding header admits gzip (and
-// does not refuse it with q=0).
-func acceptsGzip(header string) bool {
-	for _, part := range strings.Split(header, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") && strings.TrimSpace(coding) != "*" {
-			continue
-		}
-		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
-		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
-	}
-	return false
 }
 
 func requestID(c echo.Context) string {
