@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"time"
@@ -67,18 +66,7 @@ func analyticsBench(ctx context.Context, db *postgis.DB, addr string, report *by
 	}
 	client := &http.Client{Timeout: 5 * time.Minute}
 	get := func(u string) (float64, error) {
-		t0 := time.Now()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+u, nil)
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode >= 400 {
-			return 0, fmt.Errorf("%s: %s", u, resp.Status)
-		}
-		return float64(time.Since(t0).Microseconds()) / 1000, nil
+		return timedRequest(ctx, client, addr, http.MethodGet, u, "")
 	}
 	timeAll := func(urls []string) ([]float64, error) {
 		var ms []float64
@@ -126,6 +114,26 @@ func analyticsBench(ctx context.Context, db *postgis.DB, addr string, report *by
 		settle()
 		return get(u)
 	}
+	// afterWrites alternates the two over urls: the even ones first after a
+	// write, the odd ones after a write whose refresh has finished.
+	afterWrites := func(urls []string) (firsts, settled []float64, err error) {
+		for k, u := range urls {
+			f := firstAfterWrite
+			if k%2 == 1 {
+				f = firstAfterSettledWrite
+			}
+			t, err := f(u)
+			if err != nil {
+				return nil, nil, err
+			}
+			if k%2 == 1 {
+				settled = append(settled, t)
+			} else {
+				firsts = append(firsts, t)
+			}
+		}
+		return firsts, settled, nil
+	}
 	settle() // the refresh at the server's start
 	row := func(name string, ms []float64, note string) {
 		sort.Float64s(ms)
@@ -157,21 +165,9 @@ func analyticsBench(ctx context.Context, db *postgis.DB, addr string, report *by
 	// Heatmap: the first tile after a write reads the points and computes
 	// the colour scale; then distinct never-rendered tiles at z11–z13.
 	heat := map[int][]geo.TileAddr{11: distinct(11, 9), 12: distinct(12, 18), 13: distinct(13, 15)}
-	var firsts, settled []float64
-	for k, a := range heat[12][:6] {
-		f := firstAfterWrite
-		if k%2 == 1 {
-			f = firstAfterSettledWrite
-		}
-		t, err := f(heatURL(a))
-		if err != nil {
-			return err
-		}
-		if k%2 == 1 {
-			settled = append(settled, t)
-		} else {
-			firsts = append(firsts, t)
-		}
+	firsts, settled, err := afterWrites(urls(heat[12][:6], heatURL))
+	if err != nil {
+		return err
 	}
 	row("z12 heatmap PNG tile over a hot spot, first after a write (radius 300 m)", firsts, "reads every hazard, computes the colour scale, renders; the view refresh the write sets off runs alongside")
 	row("the same, once that refresh is done", settled, "")
@@ -188,21 +184,8 @@ func analyticsBench(ctx context.Context, db *postgis.DB, addr string, report *by
 	// Hexagon density: the first tile after a write bins the territory;
 	// then distinct never-requested tiles.
 	hex := distinct(13, 21)
-	firsts, settled = nil, nil
-	for k, a := range hex[:6] {
-		f := firstAfterWrite
-		if k%2 == 1 {
-			f = firstAfterSettledWrite
-		}
-		t, err := f(hexURL(a))
-		if err != nil {
-			return err
-		}
-		if k%2 == 1 {
-			settled = append(settled, t)
-		} else {
-			firsts = append(firsts, t)
-		}
+	if firsts, settled, err = afterWrites(urls(hex[:6], hexURL)); err != nil {
+		return err
 	}
 	row("z13 hazard_density tile, first after a write", firsts, "reads every hazard, bins the territory (premises and residents kept); refresh alongside")
 	row("the same, once that refresh is done", settled, "")
@@ -220,21 +203,12 @@ func analyticsBench(ctx context.Context, db *postgis.DB, addr string, report *by
 			return err
 		}
 	}
-	firsts, settled = nil, nil
+	var bands []string
 	for i := range 6 {
-		f := firstAfterWrite
-		if i%2 == 1 {
-			f = firstAfterSettledWrite
-		}
-		t, err := f(fmt.Sprintf("/api/v1/hotspots?layer=hazards&cell=200&band=%d", 1000+10*i))
-		if err != nil {
-			return err
-		}
-		if i%2 == 1 {
-			settled = append(settled, t)
-		} else {
-			firsts = append(firsts, t)
-		}
+		bands = append(bands, fmt.Sprintf("/api/v1/hotspots?layer=hazards&cell=200&band=%d", 1000+10*i))
+	}
+	if firsts, settled, err = afterWrites(bands); err != nil {
+		return err
 	}
 	row("Gi* hot spots, whole city, 200 m hexagons, first after a write", firsts, "reads every hazard, bins, Gi*, FDR; refresh alongside")
 	row("the same, once that refresh is done", settled, "")

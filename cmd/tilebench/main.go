@@ -577,19 +577,7 @@ func coverageBench(ctx context.Context, db *postgis.DB, addr string, report *byt
 		counts[0], counts[1], counts[2], counts[3], counts[4])
 	client := &http.Client{Timeout: 10 * time.Minute}
 	call := func(method, u, body string) (float64, error) {
-		t0 := time.Now()
-		req, _ := http.NewRequestWithContext(ctx, method, "http://"+addr+u, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode >= 400 {
-			return 0, fmt.Errorf("%s %s: %s", method, u, resp.Status)
-		}
-		return float64(time.Since(t0).Microseconds()) / 1000, nil
+		return timedRequest(ctx, client, addr, method, u, body)
 	}
 	touch := func(table string) error {
 		_, err := db.Exec(ctx, "UPDATE "+pgx.Identifier{table}.Sanitize()+" SET updated_at = updated_at WHERE id = (SELECT min(id) FROM "+pgx.Identifier{table}.Sanitize()+")")
@@ -727,4 +715,28 @@ func writeSection(file, name, body string) error {
 		return err
 	}
 	return os.WriteFile(file, []byte(s), 0o644)
+}
+
+// timedRequest sends one request to the server at addr and returns how long
+// the whole response took, in milliseconds; a status of 400 or more is an
+// error.
+func timedRequest(ctx context.Context, client *http.Client, addr, method, u, body string) (float64, error) {
+	t0 := time.Now()
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+u, strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return 0, fmt.Errorf("%s %s: %s", method, u, resp.Status)
+	}
+	return float64(time.Since(t0).Microseconds()) / 1000, nil
 }

@@ -114,16 +114,8 @@ func TestClusterLifecycle(t *testing.T) {
 // TestClusterAdoptsRunningServer: a detached server (as left by a killed
 // onemap) is adopted by the next start instead of failing on its pid file.
 func TestClusterAdoptsRunningServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts its own PostgreSQL cluster")
-	}
 	ctx := context.Background()
-	dir := clusterDir(t)
-	first, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir, Detached: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid := postmasterPID(t, dir)
+	dir, first, pid := startDetached(t)
 	second, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir})
 	if err != nil {
 		t.Fatalf("adopt: %v", err)
@@ -242,16 +234,8 @@ func TestInterruptedInitdbLeavesNoHalfCluster(t *testing.T) {
 // was just stopped) is not adopted, which would leave the new onemap with a
 // server that vanishes; the start waits for it to go and starts a new one.
 func TestStartWaitsForAStoppingServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts its own PostgreSQL cluster")
-	}
 	ctx := context.Background()
-	dir := clusterDir(t)
-	first, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir, Detached: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := postmasterPID(t, dir)
+	dir, first, old := startDetached(t)
 	// A smart shutdown waits for open sessions: this one holds the old
 	// server in "stopping" for as long as the test wants.
 	conn, err := pgx.Connect(ctx, first.URL("postgres"))
@@ -281,16 +265,9 @@ func TestStartWaitsForAStoppingServer(t *testing.T) {
 // TestSuperviseRestartsAnAdoptedServer: a server adopted from an earlier
 // onemap is watched like our own child and restarted when it dies.
 func TestSuperviseRestartsAnAdoptedServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts its own PostgreSQL cluster")
-	}
+	dir, _, old := startDetached(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	dir := clusterDir(t)
-	if _, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir, Detached: true}); err != nil {
-		t.Fatal(err)
-	}
-	old := postmasterPID(t, dir)
 	c, err := postgis.StartCluster(ctx, postgis.ClusterConfig{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -312,6 +289,21 @@ func TestSuperviseRestartsAnAdoptedServer(t *testing.T) {
 		pid, _ := strconv.Atoi(strings.SplitN(string(data), "\n", 2)[0])
 		return pid != 0 && pid != old
 	})
+}
+
+// startDetached starts a detached server in a new cluster folder, as a
+// killed onemap leaves one, and returns the folder, the cluster and its pid.
+func startDetached(t *testing.T) (string, *postgis.Cluster, int) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts its own PostgreSQL cluster")
+	}
+	dir := clusterDir(t)
+	c, err := postgis.StartCluster(context.Background(), postgis.ClusterConfig{Dir: dir, Detached: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, c, postmasterPID(t, dir)
 }
 
 func waitFor(t *testing.T, timeout time.Duration, what string, ok func() bool) {
