@@ -30,8 +30,8 @@ import (
 type DB struct {
 	*pgxpool.Pool
 
-	extentsMu sync.Mutex
-	extents   map[string]cachedExtent // by table
+	summariesMu sync.Mutex
+	summaries   map[string]cachedSummary // by table
 }
 
 // PoolConfig tunes the pool; zero values take pgx's defaults.

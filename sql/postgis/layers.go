@@ -37,21 +37,29 @@ type LayerSummary struct {
 }
 
 // LayerSummaries returns a summary of every catalogue layer, in id order.
+// A table is counted again only after its data changed.
 func (db *DB) LayerSummaries(ctx context.Context) ([]LayerSummary, error) {
+	rows, err := db.Query(ctx, query("layer_versions.sql", ""))
+	if err != nil {
+		return nil, Classify(err)
+	}
+	versions := map[string]int64{}
+	var table string
+	var version int64
+	if _, err := pgx.ForEachRow(rows, []any{&table, &version}, func() error {
+		versions[table] = version
+		return nil
+	}); err != nil {
+		return nil, Classify(err)
+	}
 	var out []LayerSummary
 	for _, id := range geo.LayerIDs() {
 		l := geo.Catalogue[id]
-		s := LayerSummary{Layer: l}
-		var minx, miny, maxx, maxy *float64
-		err := db.QueryRow(ctx, query("layer_summary.sql", l.Table), l.Table).
-			Scan(&s.Features, &minx, &miny, &maxx, &maxy, &s.Version)
-		switch {
-		case err != nil:
-			return nil, fmt.Errorf("postgis: summary of layer %s: %w", id, Classify(err))
-		case minx != nil:
-			s.Bounds = &[4]float64{*minx, *miny, *maxx, *maxy}
+		s, err := db.tableSummary(ctx, l.Table, versions[l.Table])
+		if err != nil {
+			return nil, fmt.Errorf("postgis: summary of layer %s: %w", id, err)
 		}
-		out = append(out, s)
+		out = append(out, LayerSummary{Layer: l, Features: s.features, Bounds: s.bounds, Version: versions[l.Table]})
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/onemap-city/onemap/geo"
+	"github.com/onemap-city/onemap/sql/postgis"
 	"github.com/onemap-city/onemap/sql/postgis/postgistest"
 )
 
@@ -122,5 +123,59 @@ func TestWritesBumpLayerVersion(t *testing.T) {
 	}
 	if after := version(); after != before+1 {
 		t.Fatalf("version %d after insert, want %d", after, before+1)
+	}
+}
+
+// Layer summaries are kept per data version: a write must show in the next
+// summary (count and extent), with no stale figures.
+func TestLayerSummariesFollowWrites(t *testing.T) {
+	db := postgistest.DB(t)
+	ctx := context.Background()
+	shelters := func() postgis.LayerSummary {
+		t.Helper()
+		sums, err := db.LayerSummaries(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range sums {
+			if s.Layer.ID == "shelters" {
+				var n int64
+				if err := db.QueryRow(ctx, "SELECT count(*) FROM shelters").Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if s.Features != n {
+					t.Fatalf("summary counts %d shelters, PostGIS %d", s.Features, n)
+				}
+				return s
+			}
+		}
+		t.Fatal("no shelters layer in the summaries")
+		return postgis.LayerSummary{}
+	}
+	before := shelters()
+	if again := shelters(); again.Version != before.Version || again.Features != before.Features {
+		t.Fatalf("summary changed without a write: %+v then %+v", before, again)
+	}
+	// Far east of anything loaded, so the extent must grow to it.
+	if _, err := db.Exec(ctx, `INSERT INTO shelters (ext_id, level, capacity, geom) VALUES ('s-far', 'village', 60, ST_SetSRID(ST_MakePoint(123.5, 27.8), 4326))`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = db.Exec(context.Background(), "DELETE FROM shelters WHERE ext_id = 's-far'") })
+	after := shelters()
+	if after.Features != before.Features+1 || after.Version <= before.Version {
+		t.Fatalf("after an insert: %d features at version %d, want %d at a version above %d", after.Features, after.Version, before.Features+1, before.Version)
+	}
+	ext, err := db.Extent(ctx, "shelters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Bounds == nil || after.Bounds[2] != 123.5 || ext == nil || ext[2] != 123.5 {
+		t.Fatalf("extent after the insert: summary %v, Extent %v, want maxLon 123.5", after.Bounds, ext)
+	}
+	if _, err := db.Exec(ctx, "DELETE FROM shelters WHERE ext_id = 's-far'"); err != nil {
+		t.Fatal(err)
+	}
+	if s := shelters(); s.Features != before.Features {
+		t.Fatalf("after the delete: %d features, want %d", s.Features, before.Features)
 	}
 }
