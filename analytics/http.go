@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/onemap-city/onemap/geo"
+	"github.com/onemap-city/onemap/tiles"
 )
 
 // Handler serves the density and hot-spot endpoints.
@@ -354,11 +355,8 @@ func cellsIn(cells []HexStat, box [4]float64) []HexStat {
 	return in
 }
 
+// sendTile sends a derived layer's MVT bytes as the catalogue's tiles are
+// sent (gzip when accepted, a validator per encoding, 204 when empty).
 func sendTile(c echo.Context, b []byte) error {
-	c.Response().Header().Set("Vary", "Accept-Encoding")
-	if len(b) == 0 {
-		c.Response().Header().Set("Cache-Control", "public, max-age=60")
-		return c.NoContent(http.StatusNoContent)
-	}
-	return send(c, "application/vnd.mapbox-vector-tile", b, 60)
+	return tiles.WriteTile(c, tiles.Encode(b), 60)
 }

@@ -77,7 +77,7 @@ func (h *Handler) tile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeTile(c, t, maxAge(layers))
+	return WriteTile(c, t, maxAge(layers))
 }
 
 // maxAge is the shortest Cache-Control max-age of the layers.
@@ -91,10 +91,11 @@ func maxAge(layers []*geo.Layer) int {
 	return max(age, 0)
 }
 
-// writeTile sends t in the encoding the client accepts, honouring If-None-Match.
-// It runs for every cached tile, so headers are assigned by their canonical
-// keys from shared values rather than built per request.
-func writeTile(c echo.Context, t *Tile, age int) error {
+// WriteTile sends t in the encoding the client accepts (204 when it is
+// empty), honouring If-None-Match, with Cache-Control max-age=age. It runs
+// for every cached tile, so headers are assigned by their canonical keys from
+// shared values rather than built per request.
+func WriteTile(c echo.Context, t *Tile, age int) error {
 	hdr := c.Response().Header()
 	// Added, not set: the CORS middleware may already vary on Origin.
 	hdr["Vary"] = append(hdr["Vary"], "Accept-Encoding")

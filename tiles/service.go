@@ -215,6 +215,21 @@ func (s *Service) make(ctx context.Context, r Request) (*Tile, error) {
 			}
 		}
 	}
+	t.encode()
+	return t, nil
+}
+
+// Encode makes a tile of MVT bytes made elsewhere (the analytics' derived
+// layers), so it is sent exactly as the catalogue's tiles are: gzip when
+// accepted, one validator per encoding, 204 when empty.
+func Encode(mvt []byte) *Tile {
+	t := &Tile{Identity: mvt}
+	t.encode()
+	return t
+}
+
+// encode fills in t's gzip bytes and validators from its identity bytes.
+func (t *Tile) encode() {
 	if len(t.Identity) > 0 {
 		t.Gzip = gzipTile(t.Identity)
 	}
@@ -224,7 +239,6 @@ func (s *Service) make(ctx context.Context, r Request) (*Tile, error) {
 	binary.BigEndian.PutUint64(sum[:], xxhash.Sum64(t.Identity))
 	t.ETag = `"` + base64.RawURLEncoding.EncodeToString(sum[:]) + `"`
 	t.ETagGzip = strings.TrimSuffix(t.ETag, `"`) + `-gz"`
-	return t, nil
 }
 
 // gzipWriters are reused: a compressor holds about a megabyte of state,

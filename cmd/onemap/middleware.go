@@ -1,13 +1,18 @@
 package main
 
 import (
+	"compress/gzip"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/onemap-city/onemap/tiles"
 )
 
 // requestIDs returns a generator of request ids: a random prefix drawn once
@@ -28,4 +33,22 @@ func requestIDs() func() string {
 func withoutBody(c echo.Context) bool {
 	m := c.Request().Method
 	return m == http.MethodGet || m == http.MethodHead
+}
+
+// compressAnswers gzips the API's JSON, GeoJSON, CSV and grid answers, the
+// tile catalogue and TileJSON, for clients that accept gzip (read as tiles
+// read it, so "gzip;q=0" is respected): a city's coverage GeoJSON is
+// megabytes and field teams are on slow links. Tiles, heatmap PNGs and the
+// web map's files choose their own encoding, so they are skipped. The
+// fastest level: JSON still shrinks several times, at a small CPU cost.
+func compressAnswers() echo.MiddlewareFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{
+		Level:     gzip.BestSpeed,
+		MinLength: 1024, // smaller answers fit in a packet either way
+		Skipper: func(c echo.Context) bool {
+			route := c.Path()
+			compressed := strings.HasPrefix(route, "/api/") || route == "/tiles" || route == "/tiles/:name"
+			return !compressed || !tiles.AcceptsGzip(c.Request().Header.Values(echo.HeaderAcceptEncoding))
+		},
+	})
 }

@@ -122,6 +122,7 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 		MaxAge:        86400,
 	}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "20M", Skipper: withoutBody}))
+	e.Use(compressAnswers())
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -446,6 +447,95 @@ func TestStatsEndpointsAreServed(t *testing.T) {
 	} {
 		if rec, _ := do(t, e, "GET", target, nil); rec.Code != status {
 			t.Errorf("GET %s: %d, want %d: %.200s", target, rec.Code, status, rec.Body)
+		}
+	}
+}
+
+// TestCompressedAnswers: JSON answers go gzip-compressed to clients that
+// accept it (and only to them); tiles keep their own encoding, compressed
+// once, and the derived layers' tiles are sent as the catalogue's are.
+func TestCompressedAnswers(t *testing.T) {
+	loadDemo(t)
+	e := newServer(testConfig(), postgistest.DB(t), quiet).Echo
+	core, _ := coreTile(t)
+	gunzip := func(t *testing.T, b []byte) []byte {
+		t.Helper()
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("not gzip: %v", err)
+		}
+		out, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	isGzip := func(b []byte) bool { return len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b }
+	// Not do(): it reads a JSON body as it comes, and here it may come compressed.
+	get := func(target string, header map[string]string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec
+	}
+
+	for _, target := range []string{"/api/v1/layers", "/tiles", "/tiles/premises,hazards,hydrants,shelters,roads.json", "/api/v1/coverage"} {
+		for _, tc := range []struct {
+			accept string
+			gzip   bool
+		}{{"gzip", true}, {"br, gzip;q=0.5", true}, {"gzip;q=0", false}, {"identity", false}, {"", false}} {
+			rec := get(target, map[string]string{"Accept-Encoding": tc.accept})
+			if rec.Code != 200 {
+				t.Fatalf("GET %s: %d", target, rec.Code)
+			}
+			body := rec.Body.Bytes()
+			if got := rec.Header().Get("Content-Encoding") == "gzip"; got != tc.gzip {
+				t.Errorf("GET %s with Accept-Encoding %q: gzip %v, want %v", target, tc.accept, got, tc.gzip)
+				continue
+			}
+			if tc.gzip {
+				if !strings.Contains(strings.Join(rec.Header().Values("Vary"), ","), "Accept-Encoding") {
+					t.Errorf("GET %s: compressed without Vary: Accept-Encoding", target)
+				}
+				body = gunzip(t, body)
+			}
+			if !json.Valid(body) {
+				t.Errorf("GET %s with Accept-Encoding %q: not JSON after decoding: %.60q", target, tc.accept, body)
+			}
+		}
+	}
+
+	// Under a kilobyte an answer goes as it is: compressing it saves no packet.
+	if rec := get("/api/v1/version", map[string]string{"Accept-Encoding": "gzip"}); rec.Header().Get("Content-Encoding") != "" || !json.Valid(rec.Body.Bytes()) {
+		t.Errorf("GET /api/v1/version (%d bytes): compressed", rec.Body.Len())
+	}
+
+	// Tiles: compressed once, the same MVT bytes as the identity answer.
+	for _, target := range []string{
+		fmt.Sprintf("/tiles/premises/%d/%d/%d.mvt", core.Z, core.X, core.Y),
+		fmt.Sprintf("/tiles/hazard_density/%d/%d/%d.mvt", core.Z-2, core.X>>2, core.Y>>2),
+	} {
+		plain := get(target, map[string]string{"Accept-Encoding": "identity"})
+		zipped := get(target, map[string]string{"Accept-Encoding": "gzip"})
+		if plain.Code != 200 || zipped.Code != 200 {
+			t.Fatalf("GET %s: %d and %d", target, plain.Code, zipped.Code)
+		}
+		if zipped.Header().Get("Content-Encoding") != "gzip" || plain.Header().Get("Content-Encoding") != "" {
+			t.Errorf("GET %s: encodings %q (gzip asked) and %q (identity asked)", target, zipped.Header().Get("Content-Encoding"), plain.Header().Get("Content-Encoding"))
+		}
+		once := gunzip(t, zipped.Body.Bytes())
+		if isGzip(once) || !bytes.Equal(once, plain.Body.Bytes()) {
+			t.Errorf("GET %s: the gzip answer is not the identity answer compressed once", target)
+		}
+		etag, etagGz := plain.Header().Get("ETag"), zipped.Header().Get("ETag")
+		if etag == "" || etagGz == "" || etag == etagGz {
+			t.Errorf("GET %s: ETags %q and %q: want one per encoding", target, etag, etagGz)
+		}
+		if rec := get(target, map[string]string{"Accept-Encoding": "gzip", "If-None-Match": etagGz}); rec.Code != http.StatusNotModified {
+			t.Errorf("GET %s If-None-Match %s: %d, want 304", target, etagGz, rec.Code)
 		}
 	}
 }
