@@ -161,6 +161,18 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 	fmt.Fprintf(&report, "| run | concurrency | tiles/s | p50 ms | p99 ms | bytes/tile (gzip) | cold ÷ direct |\n|---|---|---|---|---|---|---|\n")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0, DisableCompression: true}}
 	wrkPath, _ := exec.LookPath("wrk")
+	// A second server with its tile cache off: every request runs its
+	// statement, so wrk can cycle the trace for a fixed time and measure the
+	// uncached path without a Go HTTP client's CPU on the same two cores.
+	var uncachedAddr string
+	if wrkPath != "" {
+		a, stopUncached, err := startServer(bin, url, "ONEMAP_TILE_CACHE_MB=0")
+		if err != nil {
+			return err
+		}
+		defer stopUncached()
+		uncachedAddr = a
+	}
 	for _, c := range concs {
 		// Cold and direct alternate, three runs each, and the medians are
 		// reported, so neither profits from running second.
@@ -173,24 +185,29 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 			colds = append(colds, replay(client, addr, trace, c))
 		}
 		cold, direct := median(colds), median(directs)
-		var warm result
+		var warm, uncached result
 		if wrkPath != "" {
-			warm, err = replayWrk(wrkPath, addr, trace, c)
-			if err != nil {
+			if uncached, err = replayWrk(wrkPath, uncachedAddr, trace, c); err != nil {
+				return err
+			}
+			if warm, err = replayWrk(wrkPath, addr, trace, c); err != nil {
 				return err
 			}
 		} else {
 			warm = replay(client, addr, trace, c)
 		}
 		fmt.Fprintf(&report, "| cold | %d | %.0f | %.2f | %.2f | %.0f | %.0f%% |\n", c, cold.rate, cold.p50, cold.p99, cold.bytes, 100*cold.rate/direct.rate)
+		if wrkPath != "" {
+			fmt.Fprintf(&report, "| uncached (wrk) | %d | %.0f | %.2f | %.2f | %.0f | %.0f%% |\n", c, uncached.rate, uncached.p50, uncached.p99, uncached.bytes, 100*uncached.rate/direct.rate)
+		}
 		fmt.Fprintf(&report, "| warm | %d | %.0f | %.2f | %.2f | %.0f | |\n", c, warm.rate, warm.p50, warm.p99, warm.bytes)
 		fmt.Fprintf(&report, "| direct SQL | %d | %.0f | %.2f | %.2f | | |\n", c, direct.rate, direct.p50, direct.p99)
-		if cold.errors+warm.errors > 0 {
-			fmt.Fprintf(&report, "\n(%d errors in the cold run, %d in the warm run)\n", cold.errors, warm.errors)
+		if cold.errors+warm.errors+uncached.errors > 0 {
+			fmt.Fprintf(&report, "\n(errors: %d in the cold run, %d uncached, %d warm)\n", cold.errors, uncached.errors, warm.errors)
 		}
 	}
 	if wrkPath != "" {
-		fmt.Fprintf(&report, "\nWarm runs use wrk (one thread, the trace cycled for 10 s after a 3 s warm-up) as the client; cold runs and direct SQL use Go clients. Client and server share the machine's 2 cores.\n")
+		fmt.Fprintf(&report, "\n`cold` runs the trace once after a purge of the tile cache, through a Go HTTP client (whose CPU, about 0.15 ms a tile, shares the 2 cores with PostgreSQL). `uncached (wrk)` asks a second server whose tile cache is off, so every request runs its statement, with wrk cycling the trace for 10 s after a 3 s warm-up; `warm` is the same against the caching server. wrk runs one thread. Direct SQL uses Go clients. Client and server share the machine's 2 cores.\n")
 	}
 	// The z14 premises tiles of the trace, cold, one at a time.
 	if err := purge(client, addr); err != nil {
@@ -284,7 +301,7 @@ func buildTrace(ctx context.Context, db *postgis.DB, n int) ([]request, error) {
 const adminToken = "tilebench"
 
 // startServer runs `onemap serve` against the benchmark database.
-func startServer(bin, url string) (string, func(), error) {
+func startServer(bin, url string, env ...string) (string, func(), error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
@@ -295,6 +312,7 @@ func startServer(bin, url string) (string, func(), error) {
 	cmd.Env = append(os.Environ(), "ONEMAP_DATABASE_URL="+url, "ONEMAP_ADDR="+addr, "ONEMAP_ADMIN_TOKEN="+adminToken,
 		"ONEMAP_DB_MAX_CONNS=16",
 		"ONEMAP_LOG_LEVEL=warn", "ONEMAP_TILE_CACHE_MB=1024")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("start %s: %w (run `make build` first)", bin, err)
@@ -385,6 +403,11 @@ end
 			r.p50 = wrkMillis(f[1])
 		case len(f) == 2 && f[0] == "99%":
 			r.p99 = wrkMillis(f[1])
+		case len(f) == 5 && f[0] == "Non-2xx":
+			fmt.Sscan(f[4], &r.errors)
+		}
+		if strings.HasPrefix(line, "  Socket errors:") {
+			r.errors++
 		}
 	}
 	mult := map[string]float64{"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}[unit]
