@@ -49,14 +49,18 @@ type CoverageSide struct {
 // presets below are OneMap's; more come from a JSON file of the same shape
 // (ONEMAP_COVERAGE_PRESETS), with no code.
 type CoveragePreset struct {
-	ID          string         `json:"id"`
-	Title       string         `json:"title"`
-	TitleZH     string         `json:"title_zh"`
-	Description string         `json:"description"`
-	Standard    string         `json:"standard,omitempty"` // the rule the default threshold comes from
-	Demand      CoverageSide   `json:"demand"`
-	Supply      CoverageSide   `json:"supply"`
-	Metric      CoverageMetric `json:"metric"`
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	TitleZH     string `json:"title_zh"`
+	Description string `json:"description"`
+	// DescriptionZH and StandardZH are the same in Chinese, the web map's
+	// default language; empty: the English text is shown.
+	DescriptionZH string         `json:"description_zh,omitempty"`
+	Standard      string         `json:"standard,omitempty"` // the rule the default threshold comes from
+	StandardZH    string         `json:"standard_zh,omitempty"`
+	Demand        CoverageSide   `json:"demand"`
+	Supply        CoverageSide   `json:"supply"`
+	Metric        CoverageMetric `json:"metric"`
 	// Threshold is the default; requests may give any value in
 	// (0, MaxThreshold]. Metres for Distance, seconds for TravelTime.
 	Threshold    float64   `json:"threshold"`
@@ -113,60 +117,72 @@ var zhejiangShelterMinimum = map[string]float64{"county": 200, "township": 100, 
 var builtinPresets = []*CoveragePreset{
 	{
 		ID: "hydrants", Title: "Hydrant coverage", TitleZH: "消火栓覆盖",
-		Description: "Premises within the protection radius of an in-service municipal hydrant.",
-		Standard:    "GB 50974-2014: protection radius 150 m",
-		Demand:      CoverageSide{Layer: "premises"},
-		Supply:      CoverageSide{Layer: "hydrants", Filters: map[string][]string{"status": {"in_service"}}},
-		Metric:      Distance, Threshold: 150, MaxThreshold: 5000,
+		Description:   "Premises within the protection radius of an in-service municipal hydrant.",
+		Standard:      "GB 50974-2014: protection radius 150 m",
+		DescriptionZH: "在用市政消火栓保护半径内的场所。",
+		StandardZH:    "GB 50974-2014：室外消火栓保护半径 150 米",
+		Demand:        CoverageSide{Layer: "premises"},
+		Supply:        CoverageSide{Layer: "hydrants", Filters: map[string][]string{"status": {"in_service"}}},
+		Metric:        Distance, Threshold: 150, MaxThreshold: 5000,
 		Siting: "roads", CandidateSpacing: 120,
 	},
 	{
 		ID: "stations", Title: "Fire-station response", TitleZH: "消防站5分钟响应",
-		Description: "Premises a fire engine reaches within 4 minutes of travel (5 minutes minus 1 minute turnout) from a full-time or volunteer station, on the road network.",
-		Standard:    "建标152-2017: 5 min from dispatch = 1 min turnout + 240 s travel",
-		Demand:      CoverageSide{Layer: "premises"},
-		Supply:      CoverageSide{Layer: "fire_stations", Filters: map[string][]string{"kind": {"full_time", "volunteer"}}},
-		Metric:      TravelTime, Threshold: 240, MaxThreshold: 1800, Breaks: []float64{180, 240, 480},
+		Description:   "Premises a fire engine reaches within 4 minutes of travel (5 minutes minus 1 minute turnout) from a full-time or volunteer station, on the road network.",
+		Standard:      "建标152-2017: 5 min from dispatch = 1 min turnout + 240 s travel",
+		DescriptionZH: "消防车从专职或志愿消防站出发、沿道路行驶 4 分钟（5 分钟减去 1 分钟出动准备）可到达的场所。",
+		StandardZH:    "建标152-2017：接警后 5 分钟到达 = 1 分钟出动 + 240 秒行驶",
+		Demand:        CoverageSide{Layer: "premises"},
+		Supply:        CoverageSide{Layer: "fire_stations", Filters: map[string][]string{"kind": {"full_time", "volunteer"}}},
+		Metric:        TravelTime, Threshold: 240, MaxThreshold: 1800, Breaks: []float64{180, 240, 480},
 		Siting: "road_nodes",
 	},
 	{
 		ID: "stations_population", Title: "Residents within 4 minutes of a station", TitleZH: "消防站5分钟覆盖人口",
-		Description: "Residents (grid-cell population on residential premises) a fire engine reaches within 240 s of travel.",
-		Standard:    "建标152-2017",
-		Demand:      CoverageSide{Layer: Residents},
-		Supply:      CoverageSide{Layer: "fire_stations", Filters: map[string][]string{"kind": {"full_time", "volunteer"}}},
-		Metric:      TravelTime, Threshold: 240, MaxThreshold: 1800, Breaks: []float64{180, 240, 480},
+		Description:   "Residents (grid-cell population on residential premises) a fire engine reaches within 240 s of travel.",
+		Standard:      "建标152-2017",
+		DescriptionZH: "消防车行驶 240 秒可到达的居民（住宅类场所所在网格的人口）。",
+		StandardZH:    "建标152-2017",
+		Demand:        CoverageSide{Layer: Residents},
+		Supply:        CoverageSide{Layer: "fire_stations", Filters: map[string][]string{"kind": {"full_time", "volunteer"}}},
+		Metric:        TravelTime, Threshold: 240, MaxThreshold: 1800, Breaks: []float64{180, 240, 480},
 		Siting: "road_nodes",
 	},
 	{
 		ID: "shelters", Title: "Emergency shelters within 500 m", TitleZH: "应急避难场所500米覆盖",
-		Description: "Residents within a 500 m walk (about 10 minutes) of a shelter; capacity against demand by 2SFCA.",
-		Standard:    "GB 50413: emergency shelter radius 500 m, ≥ 1 m² per person",
-		Demand:      CoverageSide{Layer: Residents},
-		Supply:      CoverageSide{Layer: "shelters", Capacity: "capacity", Area: "area_m2"},
-		Metric:      Distance, Threshold: 500, MaxThreshold: 5000,
+		Description:   "Residents within a 500 m walk (about 10 minutes) of a shelter; capacity against demand by 2SFCA.",
+		Standard:      "GB 50413: emergency shelter radius 500 m, ≥ 1 m² per person",
+		DescriptionZH: "步行 500 米（约 10 分钟）内可到达避难场所的居民；按两步移动搜索法（2SFCA）比较容量与需求。",
+		StandardZH:    "GB 50413：紧急避难场所服务半径 500 米，人均不少于 1 平方米",
+		Demand:        CoverageSide{Layer: Residents},
+		Supply:        CoverageSide{Layer: "shelters", Capacity: "capacity", Area: "area_m2"},
+		Metric:        Distance, Threshold: 500, MaxThreshold: 5000,
 		MinAreaPerResident: 1,
 		SiteClass:          "level", SiteMinimum: zhejiangShelterMinimum,
 		Siting: "grid_cells",
 	},
 	{
 		ID: "shelters_fixed", Title: "Fixed shelters within 2.5 km", TitleZH: "固定避难场所2.5公里覆盖",
-		Description: "Residents within 2.5 km of a county or township shelter; capacity against demand by 2SFCA.",
-		Standard:    "GB 50413: fixed shelter radius 2–3 km, ≥ 2 m² per person",
-		Demand:      CoverageSide{Layer: Residents},
-		Supply:      CoverageSide{Layer: "shelters", Filters: map[string][]string{"level": {"county", "township"}}, Capacity: "capacity", Area: "area_m2"},
-		Metric:      Distance, Threshold: 2500, MaxThreshold: 10000,
+		Description:   "Residents within 2.5 km of a county or township shelter; capacity against demand by 2SFCA.",
+		Standard:      "GB 50413: fixed shelter radius 2–3 km, ≥ 2 m² per person",
+		DescriptionZH: "2.5 公里内有县级或乡镇级避难场所的居民；按两步移动搜索法（2SFCA）比较容量与需求。",
+		StandardZH:    "GB 50413：固定避难场所服务半径 2–3 公里，人均不少于 2 平方米",
+		Demand:        CoverageSide{Layer: Residents},
+		Supply:        CoverageSide{Layer: "shelters", Filters: map[string][]string{"level": {"county", "township"}}, Capacity: "capacity", Area: "area_m2"},
+		Metric:        Distance, Threshold: 2500, MaxThreshold: 10000,
 		MinAreaPerResident: 2,
 		SiteClass:          "level", SiteMinimum: zhejiangShelterMinimum,
 		Siting: "grid_cells",
 	},
 	{
 		ID: "micro_stations", Title: "High-risk rentals near a micro fire station", TitleZH: "高风险出租房微型消防站覆盖",
-		Description: "The four high-risk rental types within 500 m of a micro fire station (the 1-minute response target).",
-		Standard:    "Zhejiang practice: 1 min response by micro stations",
-		Demand:      CoverageSide{Layer: "premises", Filters: map[string][]string{"kind": {"group_rental", "detached_house", "mixed_use", "basement"}}},
-		Supply:      CoverageSide{Layer: "fire_stations", Filters: map[string][]string{"kind": {"micro"}}},
-		Metric:      Distance, Threshold: 500, MaxThreshold: 5000,
+		Description:   "The four high-risk rental types within 500 m of a micro fire station (the 1-minute response target).",
+		Standard:      "Zhejiang practice: 1 min response by micro stations",
+		DescriptionZH: "距微型消防站 500 米内的四类高风险出租房（1 分钟响应目标）。",
+		StandardZH:    "浙江做法：微型消防站 1 分钟响应",
+		Demand:        CoverageSide{Layer: "premises", Filters: map[string][]string{"kind": {"group_rental", "detached_house", "mixed_use", "basement"}}},
+		Supply:        CoverageSide{Layer: "fire_stations", Filters: map[string][]string{"kind": {"micro"}}},
+		Metric:        Distance, Threshold: 500, MaxThreshold: 5000,
 		Siting: "roads", CandidateSpacing: 120,
 	},
 }

@@ -23,6 +23,13 @@ func TestBuiltinCoveragePresets(t *testing.T) {
 	if p := CoveragePresets["stations"]; p.Threshold != 240 || p.Metric != TravelTime {
 		t.Errorf("stations preset: %g %s, want 240 s of travel", p.Threshold, p.Metric)
 	}
+	// The web map speaks Chinese first: every built-in preset says what it
+	// measures and by which rule in both languages.
+	for _, p := range builtinPresets {
+		if p.TitleZH == "" || p.DescriptionZH == "" || p.StandardZH == "" || p.Description == "" || p.Standard == "" {
+			t.Errorf("preset %s: a title, description or standard is missing in one language", p.ID)
+		}
+	}
 	if _, err := LookupCoveragePreset("nope"); ErrorCode(err) != EInvalid {
 		t.Errorf("unknown preset: %v, want an EInvalid error", err)
 	}

@@ -28,7 +28,12 @@ function unitOf(result, preset) {
 }
 
 export function presetTitle(p, lang) {
-  return (lang === 'zh' && p.title_zh) || p.title || p.id;
+  return presetText(p, 'title', lang) || p.id;
+}
+
+/** A preset's text field (title, description, standard) in lang: its `_zh` twin in Chinese when the server has one. */
+export function presetText(p, field, lang) {
+  return (lang === 'zh' && p[`${field}_zh`]) || p[field] || '';
 }
 
 /** Renders the panel into container. */
@@ -153,7 +158,8 @@ function coverageSection(app) {
     el('input', {id: 'cov-threshold', name: 'threshold', type: 'number', min: 1, max: preset.max_threshold || undefined, step: 'any', value: threshold, required: true}),
     el('span', {class: 'unit'}, t(`unit.${unit}`)),
     unit === 's' ? el('span', {class: 'note'}, t('coverage.minutes', {m: formatNumber(t, threshold / 60, 1)})) : null),
-  el('p', {class: 'note'}, [preset.standard, valueLabel(t, 'metric', preset.metric)].filter(Boolean).join(' · ')),
+  presetText(preset, 'description', t.lang) ? el('p', {class: 'note'}, presetText(preset, 'description', t.lang)) : null,
+  el('p', {class: 'note'}, [presetText(preset, 'standard', t.lang), valueLabel(t, 'metric', preset.metric)].filter(Boolean).join(' · ')),
   el('div', {class: 'row'},
     el('label', {for: 'cov-level'}, t('analysis.level')),
     el('select', {id: 'cov-level', name: 'level'}, ['town', 'community', 'grid_cell'].map((l) => el('option', {value: l, selected: c.level === l}, t(`level.${l}`))))),

@@ -66,3 +66,16 @@ test('city figures add up the towns; rates are rates of the sums', () => {
   assert.equal(c.inspected_90d_share, 0.25);
   assert.equal(c.median_days_to_close, null);
 });
+
+test('coverage presets in the reader\'s language, English where the server has no Chinese', async () => {
+  const {presetText, presetTitle} = await import('../../app/analysis-panel.mjs');
+  const p = {id: 'hydrants', title: 'Hydrant coverage', title_zh: '消火栓覆盖', standard: 'GB 50974-2014: protection radius 150 m',
+    standard_zh: 'GB 50974-2014：室外消火栓保护半径 150 米', description: 'Premises near a hydrant.'};
+  assert.equal(presetTitle(p, 'zh'), '消火栓覆盖');
+  assert.equal(presetTitle(p, 'en'), 'Hydrant coverage');
+  assert.equal(presetText(p, 'standard', 'zh'), 'GB 50974-2014：室外消火栓保护半径 150 米');
+  assert.equal(presetText(p, 'standard', 'en'), 'GB 50974-2014: protection radius 150 m');
+  assert.equal(presetText(p, 'description', 'zh'), 'Premises near a hydrant.');
+  assert.equal(presetText({id: 'x'}, 'standard', 'zh'), '');
+  assert.equal(presetTitle({id: 'x'}, 'zh'), 'x');
+});
