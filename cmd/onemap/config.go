@@ -35,6 +35,7 @@ type Config struct {
 	LogFormat        string
 	ShutdownTimeout  time.Duration
 	TileCacheMB      int
+	PointCacheMB     int
 	TileFeatureCap   int
 	TileClusterAbove int
 	TileTimeout      time.Duration
@@ -70,6 +71,7 @@ func (c *Config) settings() []setting {
 		{"log-format", "ONEMAP_LOG_FORMAT", "text", "text or json", false, &c.LogFormat},
 		{"shutdown-timeout", "ONEMAP_SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish on shutdown", false, &c.ShutdownTimeout},
 		{"tile-cache-mb", "ONEMAP_TILE_CACHE_MB", "256", "memory for cached tiles, MiB (0 disables the cache)", false, &c.TileCacheMB},
+		{"point-cache-mb", "ONEMAP_POINT_CACHE_MB", "1024", "memory for the point sets heatmaps, hexagon density and hot spots keep (one per selection), MiB", false, &c.PointCacheMB},
 		{"tile-feature-cap", "ONEMAP_TILE_FEATURE_CAP", "20000", "most features (or clusters) of one layer in one tile; more is truncated and signalled", false, &c.TileFeatureCap},
 		{"tile-cluster-above", "ONEMAP_TILE_CLUSTER_ABOVE", "3000", "a point layer with more features than this in one tile is sent as clusters there (-1: only below each layer's cluster zoom)", false, &c.TileClusterAbove},
 		{"tile-timeout", "ONEMAP_TILE_TIMEOUT", "10s", "longest a tile's query may run (then 504)", false, &c.TileTimeout},
@@ -137,6 +139,9 @@ func (c *Config) Validate() error {
 	}
 	if c.TileCacheMB < 0 {
 		return fmt.Errorf("ONEMAP_TILE_CACHE_MB / --tile-cache-mb %d: want 0 or more", c.TileCacheMB)
+	}
+	if c.PointCacheMB < 1 {
+		return fmt.Errorf("ONEMAP_POINT_CACHE_MB / --point-cache-mb %d: want at least 1", c.PointCacheMB)
 	}
 	if c.TileFeatureCap < 1 {
 		return fmt.Errorf("ONEMAP_TILE_FEATURE_CAP / --tile-feature-cap %d: want at least 1", c.TileFeatureCap)

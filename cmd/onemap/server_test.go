@@ -261,4 +261,11 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "ONEMAP_STATEMENT_TIMEOUT") {
 		t.Fatalf("malformed duration: %v", err)
 	}
+	t.Setenv("ONEMAP_STATEMENT_TIMEOUT", "30s")
+	t.Setenv("ONEMAP_POINT_CACHE_MB", "0")
+	zero := &Config{}
+	zero.BindFlags(pflag.NewFlagSet("onemap", pflag.ContinueOnError))
+	if err := zero.Validate(); err == nil || !strings.Contains(err.Error(), "ONEMAP_POINT_CACHE_MB") {
+		t.Fatalf("a point cache of 0 MiB: %v", err)
+	}
 }
