@@ -30,6 +30,7 @@ type Config struct {
 	DemoSeed         int64
 	PublicURL        string
 	CORSOrigins      string
+	BasemapStyle     string
 	AdminToken       string
 	LogLevel         string
 	LogFormat        string
@@ -66,6 +67,7 @@ func (c *Config) settings() []setting {
 		{"demo-seed", "ONEMAP_DEMO_SEED", "1", "seed of the demo city loaded by --demo", false, &c.DemoSeed},
 		{"public-url", "ONEMAP_PUBLIC_URL", "", "public base URL for absolute links (default: from the request and X-Forwarded-Proto/Host)", false, &c.PublicURL},
 		{"cors-origins", "ONEMAP_CORS_ORIGINS", "*", "comma-separated origins allowed by CORS", false, &c.CORSOrigins},
+		{"basemap-style", "ONEMAP_BASEMAP_STYLE", "", "URL of an external MapLibre style the web map draws under OneMap's layers, for deployments that have one (empty: none; the map needs no internet)", false, &c.BasemapStyle},
 		{"admin-token", "ONEMAP_ADMIN_TOKEN", "", "bearer token for /admin endpoints (empty: admin endpoints disabled)", true, &c.AdminToken},
 		{"log-level", "ONEMAP_LOG_LEVEL", "info", "debug, info, warn or error", false, &c.LogLevel},
 		{"log-format", "ONEMAP_LOG_FORMAT", "text", "text or json", false, &c.LogFormat},
@@ -139,6 +141,12 @@ func (c *Config) Validate() error {
 	}
 	if c.TileCacheMB < 0 {
 		return fmt.Errorf("ONEMAP_TILE_CACHE_MB / --tile-cache-mb %d: want 0 or more", c.TileCacheMB)
+	}
+	if c.BasemapStyle != "" {
+		u, err := url.Parse(c.BasemapStyle)
+		if err != nil || !(u.Scheme == "http" || u.Scheme == "https" || (u.Scheme == "" && u.Host == "" && strings.HasPrefix(u.Path, "/"))) {
+			return fmt.Errorf("ONEMAP_BASEMAP_STYLE / --basemap-style %q: want an http(s) URL or a path on this server starting with /", c.BasemapStyle)
+		}
 	}
 	if c.PointCacheMB < 1 {
 		return fmt.Errorf("ONEMAP_POINT_CACHE_MB / --point-cache-mb %d: want at least 1", c.PointCacheMB)

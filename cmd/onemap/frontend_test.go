@@ -11,6 +11,9 @@ import (
 	"testing/fstest"
 
 	"github.com/labstack/echo/v4"
+	"github.com/spf13/pflag"
+
+	"github.com/onemap-city/onemap/frontend"
 )
 
 func TestServeFrontend(t *testing.T) {
@@ -22,7 +25,7 @@ func TestServeFrontend(t *testing.T) {
 	}
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(quiet)
-	e.Match([]string{http.MethodGet, http.MethodHead}, "/*", serveFrontend(newFrontendFiles(files)))
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/*", serveFrontend(newFrontendFiles(files, "")))
 	get := func(path, acceptEncoding, ifNoneMatch string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		if acceptEncoding != "" {
@@ -83,5 +86,40 @@ func TestServeFrontend(t *testing.T) {
 	}
 	if r := get("/nope.mjs", "gzip", ""); r.Code != http.StatusNotFound {
 		t.Errorf("missing file: %d", r.Code)
+	}
+}
+
+// TestBasemapSetting: the deployment's basemap style reaches the page through
+// index.html (escaped), and only a URL the page can load is accepted.
+func TestBasemapSetting(t *testing.T) {
+	index := func(basemap string) string {
+		cfg := testConfig()
+		cfg.BasemapStyle = basemap
+		e := echo.New()
+		e.Match([]string{http.MethodGet, http.MethodHead}, "/*", serveFrontend(newFrontendFiles(frontend.FS, cfg.BasemapStyle)))
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		if rec.Code != 200 {
+			t.Fatalf("GET /: %d", rec.Code)
+		}
+		return rec.Body.String()
+	}
+	if !strings.Contains(index(""), `<meta name="onemap-basemap" content="">`) {
+		t.Fatal("index.html has no empty onemap-basemap meta tag: the server could not write a basemap into it")
+	}
+	got := index(`https://maps.example.org/style.json?key=a&lang="zh"`)
+	if want := `<meta name="onemap-basemap" content="https://maps.example.org/style.json?key=a&amp;lang=&#34;zh&#34;">`; !strings.Contains(got, want) {
+		t.Errorf("index.html with a basemap: no %s", want)
+	}
+	for value, ok := range map[string]bool{
+		"https://maps.example.org/style.json": true, "http://10.0.0.5/style.json": true, "/basemap/style.json": true,
+		"ftp://maps.example.org/style.json": false, "//maps.example.org/style.json": false, "style.json": false, "javascript:alert(1)": false,
+	} {
+		cfg := &Config{} // the defaults, then the one setting under test
+		cfg.BindFlags(pflag.NewFlagSet("onemap", pflag.ContinueOnError))
+		cfg.BasemapStyle = value
+		if err := cfg.Validate(); (err == nil) != ok {
+			t.Errorf("ONEMAP_BASEMAP_STYLE=%q: error %v, want accepted=%v", value, err, ok)
+		}
 	}
 }

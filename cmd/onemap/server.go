@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"html"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -153,7 +154,7 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	e.GET("/api/v1/version", h.version)
 	e.GET("/api/v1/layers", h.layers)
 
-	web := newFrontendFiles(frontend.FS)
+	web := newFrontendFiles(frontend.FS, cfg.BasemapStyle)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/*", serveFrontend(web))
 	return &app{Echo: e, tiles: ts, db: db, log: log, frontend: web}
 }
@@ -258,9 +259,14 @@ func serveFrontend(files *frontendFiles) echo.HandlerFunc {
 type frontendFiles struct {
 	fs    fs.FS
 	files sync.Map // name → *staticFile
+	// basemap is the deployment's external basemap style URL, written into
+	// index.html's onemap-basemap meta tag (empty: none).
+	basemap string
 }
 
-func newFrontendFiles(files fs.FS) *frontendFiles { return &frontendFiles{fs: files} }
+func newFrontendFiles(files fs.FS, basemap string) *frontendFiles {
+	return &frontendFiles{fs: files, basemap: basemap}
+}
 
 // compressible are the extensions of text files, sent gzip-compressed.
 var compressible = map[string]bool{".html": true, ".mjs": true, ".js": true, ".css": true, ".json": true, ".svg": true, ".txt": true}
@@ -270,7 +276,7 @@ var compressible = map[string]bool{".html": true, ".mjs": true, ".js": true, ".c
 func (w *frontendFiles) get(name string) (*staticFile, error) {
 	v, _ := w.files.LoadOrStore(name, &staticFile{})
 	f := v.(*staticFile)
-	f.once.Do(func() { f.err = f.load(w.fs, name, compressible[path.Ext(name)]) })
+	f.once.Do(func() { f.err = f.load(w.fs, name, compressible[path.Ext(name)], w.edit(name)) })
 	return f, f.err
 }
 
@@ -295,10 +301,28 @@ type staticFile struct {
 	etag    string
 }
 
-func (f *staticFile) load(files fs.FS, name string, compress bool) error {
+// basemapMeta is index.html's placeholder for the configured basemap.
+const basemapMeta = `<meta name="onemap-basemap" content="">`
+
+// edit returns what changes file name as served: the configured basemap
+// goes into index.html; other files are served as embedded.
+func (w *frontendFiles) edit(name string) func([]byte) []byte {
+	if name != "index.html" || w.basemap == "" {
+		return nil
+	}
+	return func(b []byte) []byte {
+		meta := `<meta name="onemap-basemap" content="` + html.EscapeString(w.basemap) + `">`
+		return bytes.Replace(b, []byte(basemapMeta), []byte(meta), 1)
+	}
+}
+
+func (f *staticFile) load(files fs.FS, name string, compress bool, edit func([]byte) []byte) error {
 	b, err := fs.ReadFile(files, name)
 	if err != nil {
 		return fmt.Errorf("frontend file %s: %w", name, err)
+	}
+	if edit != nil {
+		b = edit(b)
 	}
 	sum := sha256.Sum256(b)
 	f.plain, f.etag = b, `"`+base64.RawURLEncoding.EncodeToString(sum[:12])+`"`

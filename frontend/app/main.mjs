@@ -69,7 +69,10 @@ async function main() {
   const city = state.view ? null : (await app.extentOf('towns')) || (app.byId.premises && (await app.extentOf('premises')));
 
   let style = buildStyle({catalogue: app.catalogue, state, base: app.base});
-  const basemapURL = new URLSearchParams(location.search).get('basemap');
+  // An external basemap: the deployment's (ONEMAP_BASEMAP_STYLE, written
+  // into index.html by the server) unless the page's ?basemap= names one.
+  const basemapURL = new URLSearchParams(location.search).get('basemap') ||
+    document.querySelector('meta[name="onemap-basemap"]')?.content;
   if (basemapURL) {
     try {
       style = withBasemap(style, await getJSON(basemapURL));
