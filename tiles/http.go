@@ -219,6 +219,25 @@ type catalogueEntry struct {
 	Tiles        string              `json:"tiles"`
 }
 
+// AccessTokenKey is the echo context key under which the server's access
+// guard leaves a token that came in the query (?token=): the URLs a
+// catalogue or TileJSON hands out then carry it, for clients that can only
+// put it there (GDAL, a style's tile URLs).
+const AccessTokenKey = "onemap.access_token"
+
+// carryToken appends the request's query token to u, if it had one.
+func carryToken(c echo.Context, u string) string {
+	tok, _ := c.Get(AccessTokenKey).(string)
+	if tok == "" {
+		return u
+	}
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + "token=" + url.QueryEscape(tok)
+}
+
 func (h *Handler) catalogue(c echo.Context) error {
 	base := h.baseURL(c)
 	var out []catalogueEntry
@@ -228,15 +247,15 @@ func (h *Handler) catalogue(c echo.Context) error {
 			ID: l.ID, Title: l.Title, TitleZH: l.TitleZH, Description: l.Description,
 			GeometryType: string(l.Geometry), MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ClusterBelow: l.ClusterBelow,
 			Fields: Fields(l), Filters: FilterValues(l),
-			TileJSON: base + "/tiles/" + l.ID + ".json",
-			Tiles:    base + "/tiles/" + l.ID + "/{z}/{x}/{y}.mvt",
+			TileJSON: carryToken(c, base+"/tiles/"+l.ID+".json"),
+			Tiles:    carryToken(c, base+"/tiles/"+l.ID+"/{z}/{x}/{y}.mvt"),
 		})
 	}
 	for _, d := range h.Derived {
 		out = append(out, catalogueEntry{
 			ID: d.ID, Title: d.Title, TitleZH: d.TitleZH, Description: d.Description,
 			GeometryType: d.GeometryType, MinZoom: d.MinZoom, MaxZoom: d.MaxZoom, Fields: d.Fields, Filters: d.Filters,
-			TileJSON: base + "/tiles/" + d.ID + ".json", Tiles: base + "/tiles/" + d.ID + "/{z}/{x}/{y}." + d.Format,
+			TileJSON: carryToken(c, base+"/tiles/"+d.ID+".json"), Tiles: carryToken(c, base+"/tiles/"+d.ID+"/{z}/{x}/{y}."+d.Format),
 		})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"layers": out})
@@ -249,6 +268,7 @@ func (h *Handler) derivedTileJSON(c echo.Context, d DerivedLayer) error {
 	if q := c.QueryParams().Encode(); q != "" {
 		u += "?" + q
 	}
+	u = carryToken(c, u)
 	tj := TileJSON{
 		TileJSON: "3.0.0", Name: d.ID, Description: d.Description, Version: "1.0.0", Attribution: geo.Attribution,
 		Scheme: "xyz", Tiles: []string{u}, MinZoom: d.MinZoom, MaxZoom: d.MaxZoom, Bounds: d.Bounds,
@@ -407,7 +427,7 @@ func (h *Handler) tileJSON(c echo.Context) error {
 	if q := filterQuery(filters); q != "" {
 		u += "?" + q
 	}
-	tj.Tiles = []string{u}
+	tj.Tiles = []string{carryToken(c, u)}
 	c.Response().Header().Set("Cache-Control", "public, max-age=60")
 	return c.JSON(http.StatusOK, tj)
 }

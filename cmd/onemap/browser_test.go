@@ -94,5 +94,14 @@ func TestWebMap(t *testing.T) {
 			"--view", fmt.Sprintf("%.6f,%.6f,14", lon, lat), "--artifacts", artifacts)
 		t.Log(out)
 		t.Logf("screenshots in %s", artifacts)
+
+		// The same map behind access tokens: sign-in, then the data.
+		const token = "browser-test-0123456789"
+		guarded := testConfig()
+		guarded.AccessTokens = token
+		gsrv := httptest.NewServer(newServer(guarded, postgistest.DB(t), quiet).Echo)
+		defer gsrv.Close()
+		t.Log(runNode(t, 10*time.Minute, "test/signin.mjs", "--url", gsrv.URL+"/", "--token", token,
+			"--view", fmt.Sprintf("%.6f,%.6f,14", lon, lat), "--artifacts", artifacts))
 	})
 }

@@ -32,6 +32,7 @@ type Config struct {
 	CORSOrigins      string
 	BasemapStyle     string
 	AdminToken       string
+	AccessTokens     string
 	LogLevel         string
 	LogFormat        string
 	ShutdownTimeout  time.Duration
@@ -69,6 +70,7 @@ func (c *Config) settings() []setting {
 		{"cors-origins", "ONEMAP_CORS_ORIGINS", "*", "comma-separated origins allowed by CORS", false, &c.CORSOrigins},
 		{"basemap-style", "ONEMAP_BASEMAP_STYLE", "", "URL of an external MapLibre style the web map draws under OneMap's layers, for deployments that have one (empty: none; the map needs no internet)", false, &c.BasemapStyle},
 		{"admin-token", "ONEMAP_ADMIN_TOKEN", "", "bearer token for /admin endpoints (empty: admin endpoints disabled)", true, &c.AdminToken},
+		{"access-tokens", "ONEMAP_ACCESS_TOKENS", "", "comma-separated tokens of which one is needed to read tiles and /api (empty: open to all)", true, &c.AccessTokens},
 		{"log-level", "ONEMAP_LOG_LEVEL", "info", "debug, info, warn or error", false, &c.LogLevel},
 		{"log-format", "ONEMAP_LOG_FORMAT", "text", "text or json", false, &c.LogFormat},
 		{"shutdown-timeout", "ONEMAP_SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish on shutdown", false, &c.ShutdownTimeout},
@@ -147,6 +149,9 @@ func (c *Config) Validate() error {
 		if err != nil || !(u.Scheme == "http" || u.Scheme == "https" || (u.Scheme == "" && u.Host == "" && strings.HasPrefix(u.Path, "/"))) {
 			return fmt.Errorf("ONEMAP_BASEMAP_STYLE / --basemap-style %q: want an http(s) URL or a path on this server starting with /", c.BasemapStyle)
 		}
+	}
+	if err := validTokens(c.AccessTokens); err != nil {
+		return err
 	}
 	if c.PointCacheMB < 1 {
 		return fmt.Errorf("ONEMAP_POINT_CACHE_MB / --point-cache-mb %d: want at least 1", c.PointCacheMB)

@@ -124,6 +124,8 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "20M", Skipper: withoutBody}))
 	e.Use(compressAnswers())
+	access := newAccessGuard(cfg.AccessTokens)
+	e.Use(access.middleware())
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -153,6 +155,8 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	e.GET("/readyz", h.readyz)
 	e.GET("/api/v1/version", h.version)
 	e.GET("/api/v1/layers", h.layers)
+	e.POST(sessionRoute, access.signIn)
+	e.DELETE(sessionRoute, access.signOut)
 
 	web := newFrontendFiles(frontend.FS, cfg.BasemapStyle)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/*", serveFrontend(web))
@@ -357,7 +361,7 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 				level = slog.LevelWarn
 			}
 			log.LogAttrs(c.Request().Context(), level, "request",
-				slog.String("method", v.Method), slog.String("uri", v.URI), slog.Int("status", v.Status),
+				slog.String("method", v.Method), slog.String("uri", redactToken(v.URI)), slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency), slog.Int64("bytes", v.ResponseSize),
 				slog.String("request_id", v.RequestID))
 			return nil

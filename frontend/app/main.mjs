@@ -2,7 +2,7 @@
 // wires the panels, popups, hover, drill-down and the permalink together.
 import * as maplibregl from 'maplibre-gl';
 import {coverageStore, renderAnalysisPanel, runCoverage} from './analysis-panel.mjs';
-import {getJSON} from './api.mjs';
+import {getJSON, postJSON} from './api.mjs';
 import {renderAreasPanel} from './areas-panel.mjs';
 import {describeFeature} from './describe.mjs';
 import {tileExtents, tilesCovering} from './extent.mjs';
@@ -22,7 +22,7 @@ const timings = {start: performance.now()};
 function boot() {
   // index.html starts these requests before the modules have loaded.
   const b = window.onemapBoot || {};
-  const get = (p, url) => (p || fetch(url).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${url}: HTTP ${r.status}`)))));
+  const get = (p, url) => (p || fetch(url).then((r) => (r.ok ? r.json() : Promise.reject(Object.assign(new Error(`${url}: HTTP ${r.status}`), {status: r.status})))));
   return {tiles: get(b.tiles, 'tiles'), towns: get(b.towns, 'tiles/towns.json').catch(() => null)};
 }
 
@@ -58,6 +58,8 @@ async function main() {
     catalogue = await requests.tiles;
     timings.catalogue = performance.now();
   } catch (e) {
+    // This server wants an access token (ONEMAP_ACCESS_TOKENS): ask for it.
+    if (e.status === 401) return renderSignIn(app);
     status(app.t('app.loadFailed', {error: e.message}), true);
     throw e;
   }
@@ -149,6 +151,35 @@ async function main() {
     });
   }
   window.onemap.ready = true;
+}
+
+/**
+ * Asks for the access token of a server that wants one. The server turns a
+ * valid token into a cookie that every later request of the page and of
+ * MapLibre's worker carries; the page then starts again.
+ */
+function renderSignIn(app) {
+  const {t} = app;
+  const input = el('input', {id: 'access-token', name: 'token', type: 'password', autocomplete: 'current-password', required: true, spellcheck: 'false'});
+  const message = el('p', {class: 'note error', role: 'alert'});
+  const form = el('form', {class: 'sign-in', onsubmit: async (ev) => {
+    ev.preventDefault();
+    message.textContent = '';
+    try {
+      await postJSON(apiURL(app.base, 'api/v1/session'), {token: input.value.trim()});
+      location.reload();
+    } catch (e) {
+      message.textContent = e.status === 401 ? t('auth.wrong') : t('app.loadFailed', {error: e.message});
+      input.select();
+    }
+  }},
+  el('h2', {}, t('auth.title')),
+  el('p', {class: 'note'}, t('auth.prompt')),
+  el('label', {for: 'access-token'}, t('auth.token')), input,
+  el('div', {class: 'buttons'}, el('button', {type: 'submit', class: 'primary'}, t('auth.submit'))),
+  message);
+  document.getElementById('pane-layers').replaceChildren(form);
+  input.focus();
 }
 
 function status(message, isError) {

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/onemap-city/onemap/sql/postgis/postgistest"
+)
+
+// TestAccessTokens: with ONEMAP_ACCESS_TOKENS set, the city's data (tiles
+// and /api) needs one of the tokens, shown as a bearer header, a query
+// parameter or the web map's cookie; the page and health checks stay open.
+func TestAccessTokens(t *testing.T) {
+	loadDemo(t)
+	const planner, gis = "planner-0123456789abcdef", "gis.team_0123456789~ABC"
+	cfg := testConfig()
+	cfg.AccessTokens = planner + ", " + gis
+	e := newServer(cfg, postgistest.DB(t), quiet).Echo
+	core, _ := coreTile(t)
+	tile := fmt.Sprintf("/tiles/premises/%d/%d/%d.mvt", core.Z, core.X, core.Y)
+
+	send := func(method, target, body string, header map[string]string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, target, strings.NewReader(body))
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec
+	}
+	bearer := func(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
+	cookie := func(tok string) map[string]string { return map[string]string{"Cookie": accessCookie + "=" + tok} }
+
+	cases := []struct {
+		name, target string
+		header       map[string]string
+		status       int
+	}{
+		{"tile without a token", tile, nil, 401},
+		{"tile with a wrong bearer token", tile, bearer("planner-0123456789abcdeX"), 401},
+		{"tile with a wrong query token", tile + "?token=nope-nope-nope-nope", nil, 401},
+		{"tile with a bearer token", tile, bearer(planner), 200},
+		{"tile with the other token", tile, bearer(gis), 200},
+		{"tile with a query token (not an unknown parameter)", tile + "?token=" + gis, nil, 200},
+		{"filtered tile with a query token", tile + "?tag=red&token=" + planner + "&kind=group_rental", nil, 200},
+		{"tile with the cookie", tile, cookie(planner), 200},
+		{"tile with a wrong cookie", tile, cookie("x"), 401},
+		{"catalogue without a token", "/tiles", nil, 401},
+		{"TileJSON without a token", "/tiles/premises.json", nil, 401},
+		{"API without a token", "/api/v1/layers", nil, 401},
+		{"API with a token", "/api/v1/layers", bearer(planner), 200},
+		{"a bad filter still says which", tile + "?tag=purple&token=" + planner, nil, 400},
+		{"heatmap without a token", fmt.Sprintf("/tiles/heatmap/%d/%d/%d.png?layer=hazards", core.Z, core.X, core.Y), nil, 401},
+		{"the page is open", "/", nil, 200},
+		{"health is open", "/healthz", nil, 200},
+		{"readiness is open", "/readyz", nil, 200},
+		{"metrics are open", "/metrics", nil, 200},
+	}
+	for _, tc := range cases {
+		rec := send(http.MethodGet, tc.target, "", tc.header)
+		if rec.Code != tc.status {
+			t.Errorf("%s: GET %s: %d, want %d (%s)", tc.name, tc.target, rec.Code, tc.status, rec.Body)
+			continue
+		}
+		switch tc.status {
+		case 401:
+			var body errorBody
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || !strings.Contains(body.Error, "token") || body.Detail != "token" {
+				t.Errorf("%s: 401 body %s: want a JSON error about the token", tc.name, rec.Body)
+			}
+			if !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("%s: 401 without WWW-Authenticate: Bearer", tc.name)
+			}
+		case 200:
+			if strings.HasPrefix(tc.target, "/tiles/") && !strings.HasPrefix(rec.Header().Get("Cache-Control"), "private") {
+				t.Errorf("%s: Cache-Control %q: a guarded tile must not go into shared caches", tc.name, rec.Header().Get("Cache-Control"))
+			}
+		}
+	}
+
+	// CORS preflight needs no token (browsers send none with it).
+	if rec := send(http.MethodOptions, tile, "", map[string]string{"Origin": "https://gis.example.org", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"}); rec.Code != http.StatusNoContent {
+		t.Errorf("preflight: %d, want 204", rec.Code)
+	}
+
+	// A query token is handed on in the URLs the catalogue and TileJSON give.
+	rec := send(http.MethodGet, "/tiles?token="+gis, "", nil)
+	var cat struct {
+		Layers []struct{ TileJSON, Tiles string } `json:"layers"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &cat); err != nil || len(cat.Layers) == 0 {
+		t.Fatalf("catalogue: %v %s", err, rec.Body)
+	}
+	for _, l := range cat.Layers {
+		if !strings.HasSuffix(l.TileJSON, "token="+gis) || !strings.Contains(l.Tiles, "token="+gis) {
+			t.Errorf("catalogue URLs without the token: %s, %s", l.TileJSON, l.Tiles)
+		}
+	}
+	rec = send(http.MethodGet, "/tiles/premises.json?tag=red&token="+gis, "", nil)
+	var tj struct{ Tiles []string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &tj); err != nil || len(tj.Tiles) != 1 || !strings.Contains(tj.Tiles[0], "tag=red") || !strings.HasSuffix(tj.Tiles[0], "token="+gis) {
+		t.Errorf("TileJSON tiles %v (%v): want the filter and the token carried", tj.Tiles, err)
+	}
+	if cc := rec.Header().Get("Cache-Control"); !strings.HasPrefix(cc, "private") {
+		t.Errorf("TileJSON carrying a token: Cache-Control %q, want private", cc)
+	}
+	// A bearer token is not written into URLs.
+	rec = send(http.MethodGet, "/tiles/premises.json", "", bearer(planner))
+	if strings.Contains(rec.Body.String(), planner) {
+		t.Error("a bearer token was written into the TileJSON")
+	}
+
+	// The web map's sign-in: a cookie for a valid token, only.
+	rec = send(http.MethodPost, "/api/v1/session", `{"token": "`+planner+`"}`, map[string]string{"Content-Type": "application/json"})
+	setCookie := rec.Header().Get("Set-Cookie")
+	if rec.Code != http.StatusNoContent || !strings.Contains(setCookie, accessCookie+"="+planner) || !strings.Contains(setCookie, "HttpOnly") || !strings.Contains(setCookie, "SameSite=Strict") {
+		t.Errorf("sign-in: %d, Set-Cookie %q", rec.Code, setCookie)
+	}
+	if rec := send(http.MethodPost, "/api/v1/session", `{"token": "wrong-wrong-wrong-wrong"}`, nil); rec.Code != 401 || rec.Header().Get("Set-Cookie") != "" {
+		t.Errorf("sign-in with a wrong token: %d, Set-Cookie %q", rec.Code, rec.Header().Get("Set-Cookie"))
+	}
+	if rec := send(http.MethodPost, "/api/v1/session", `token=x`, nil); rec.Code != 400 {
+		t.Errorf("sign-in with a body that is not JSON: %d, want 400", rec.Code)
+	}
+	if rec := send(http.MethodDelete, "/api/v1/session", "", nil); rec.Code != http.StatusNoContent || !strings.Contains(rec.Header().Get("Set-Cookie"), "Max-Age=0") {
+		t.Errorf("sign-out: %d, Set-Cookie %q", rec.Code, rec.Header().Get("Set-Cookie"))
+	}
+	// Opening the page with ?token= keeps it as the cookie and takes it out of the address.
+	rec = send(http.MethodGet, "/?lang=en&token="+planner, "", nil)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/?lang=en" || !strings.Contains(rec.Header().Get("Set-Cookie"), accessCookie+"="+planner) {
+		t.Errorf("page with a token: %d, Location %q, Set-Cookie %q", rec.Code, rec.Header().Get("Location"), rec.Header().Get("Set-Cookie"))
+	}
+	if rec := send(http.MethodGet, "/?token=wrong-wrong-wrong-wrong", "", nil); rec.Code != 200 || rec.Header().Get("Set-Cookie") != "" {
+		t.Errorf("page with a wrong token: %d, Set-Cookie %q: want the page, no cookie", rec.Code, rec.Header().Get("Set-Cookie"))
+	}
+
+	// Without tokens configured everything is open, as before.
+	open := newServer(testConfig(), postgistest.DB(t), quiet).Echo
+	req := httptest.NewRequest(http.MethodGet, tile, nil)
+	rr := httptest.NewRecorder()
+	open.ServeHTTP(rr, req)
+	if rr.Code != 200 || !strings.HasPrefix(rr.Header().Get("Cache-Control"), "public") {
+		t.Errorf("open server: %d, Cache-Control %q", rr.Code, rr.Header().Get("Cache-Control"))
+	}
+}
+
+func TestAccessTokensSetting(t *testing.T) {
+	for value, ok := range map[string]bool{
+		"": true, "planner-0123456789abcdef": true, "a-0123456789abcdef, b-0123456789abcdef": true,
+		"short": false, "planner 0123456789abcdef": false, "planner-0123456789abcdef,tiny": false, "toké-0123456789abcdef": false,
+	} {
+		cfg := &Config{}
+		cfg.BindFlags(pflag.NewFlagSet("onemap", pflag.ContinueOnError))
+		cfg.AccessTokens = value
+		if err := cfg.Validate(); (err == nil) != ok {
+			t.Errorf("ONEMAP_ACCESS_TOKENS=%q: error %v, want accepted=%v", value, err, ok)
+		}
+	}
+	if got := redactToken("/tiles/premises/1/2/3.mvt?tag=red&token=planner-0123456789abcdef&kind=basement"); got != "/tiles/premises/1/2/3.mvt?tag=red&token=[redacted]&kind=basement" {
+		t.Errorf("logged URI %s: the token is not hidden", got)
+	}
+	if s := fmt.Sprint((&Config{AccessTokens: "planner-0123456789abcdef"}).LogValue()); strings.Contains(s, "planner-0123456789abcdef") {
+		t.Errorf("the printed configuration shows an access token: %s", s)
+	}
+}
