@@ -10,7 +10,7 @@ import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
 import {after, before, test} from 'node:test';
 import {parseArgs} from 'node:util';
-import {chromium} from 'playwright-core';
+import {launchChromium} from './chromium.mjs';
 
 const {values: args} = parseArgs({options: {
   url: {type: 'string'}, view: {type: 'string'}, artifacts: {type: 'string'}, chromium: {type: 'string'},
@@ -97,11 +97,7 @@ let startURL;
 let view;
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: args.chromium || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
-  });
+  browser = await launchChromium(args.chromium);
   // Reduced motion: the map jumps instead of flying (and fades nothing), which
   // SwiftShader would otherwise draw frame by frame.
   context = await browser.newContext({viewport: {width: 1200, height: 750}, locale: 'zh-CN', reducedMotion: 'reduce'});

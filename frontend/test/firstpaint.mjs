@@ -11,7 +11,7 @@
 // default layer rendered (queryRenderedFeatures > 0). No fixed sleeps.
 // Prints one JSON object: {views: [{name, url, runs: {cold_server, cold, warm: [..]}}]}.
 import {parseArgs} from 'node:util';
-import {chromium} from 'playwright-core';
+import {launchChromium} from './chromium.mjs';
 
 const {values: args} = parseArgs({options: {
   url: {type: 'string'}, runs: {type: 'string', default: '5'}, view: {type: 'string'},
@@ -60,11 +60,7 @@ async function purge() {
   if (!res.ok) throw new Error(`purge: HTTP ${res.status}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: args.chromium || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
-});
+const browser = await launchChromium(args.chromium);
 const views = [{name: 'city', url: base.href}];
 if (args.view) {
   const [lon, lat, zoom] = args.view.split(',').map(Number);

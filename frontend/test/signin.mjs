@@ -11,7 +11,7 @@ import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
 import {after, before, test} from 'node:test';
 import {parseArgs} from 'node:util';
-import {chromium} from 'playwright-core';
+import {launchChromium} from './chromium.mjs';
 
 const {values: args} = parseArgs({options: {
   url: {type: 'string'}, token: {type: 'string'}, view: {type: 'string'}, artifacts: {type: 'string'}, chromium: {type: 'string'},
@@ -28,11 +28,7 @@ const hash = `#map=${zoom}/${lat}/${lon}`;
 
 let browser;
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: args.chromium || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
-  });
+  browser = await launchChromium(args.chromium);
 });
 after(async () => browser?.close());
 
