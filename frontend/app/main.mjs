@@ -180,6 +180,15 @@ function renderSignIn(app) {
   message);
   document.getElementById('pane-layers').replaceChildren(form);
   input.focus();
+  // The language switch works before signing in too (the map's own wiring
+  // comes with the map).
+  document.getElementById('lang').onclick = () => {
+    app.state.lang = app.state.lang === 'zh' ? 'en' : 'zh';
+    app.t = translator(app.state.lang);
+    localStorage.setItem('onemap.lang', app.state.lang);
+    applyLanguage(app);
+    renderSignIn(app);
+  };
 }
 
 function status(message, isError) {

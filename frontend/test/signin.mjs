@@ -54,6 +54,13 @@ test('a first visit is asked for the token, a wrong one is refused, the right on
   await input.waitFor({state: 'visible', timeout: 30_000});
   assert.equal(await page.evaluate(() => Boolean(window.onemap?.map)), false, 'no map is built without the token');
   await page.screenshot({path: join(artifacts, '11-sign-in.png')});
+  // The language switch works before signing in.
+  const title = await page.locator('form.sign-in h2').textContent();
+  await page.locator('#lang').click();
+  await page.locator('form.sign-in h2').filter({hasNotText: title}).waitFor({timeout: 10_000});
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  await page.locator('#lang').click();
+  await page.locator('form.sign-in h2').filter({hasText: title}).waitFor({timeout: 10_000});
 
   await input.fill('wrong-wrong-wrong-wrong');
   await page.locator('form.sign-in button[type=submit]').click();
