@@ -114,6 +114,9 @@ type AreaStats struct {
 	ParentID   *int64 `json:"parent_id"`  // nil for towns
 	Population *int64 `json:"population"` // as recorded for the area; nil if unknown
 	Households *int64 `json:"households"` // as recorded for the area; nil if unknown
+	// BBox is the boundary's bounding box: min lon, min lat, max lon, max
+	// lat (EPSG:4326), for zooming to the area.
+	BBox [4]float64 `json:"bbox"`
 
 	Premises       int64            `json:"premises"`
 	PremisesRed    int64            `json:"premises_red"`
@@ -480,7 +483,7 @@ func (s *StatsService) areas(ctx context.Context, l AreaLevel, town, community i
 	areas := []AreaStats{}
 	for rows.Next() {
 		var a AreaStats
-		if err := rows.Scan(&a.ID, &a.Code, &a.Name, &a.ParentID, &a.Population, &a.Households); err != nil {
+		if err := rows.Scan(&a.ID, &a.Code, &a.Name, &a.ParentID, &a.Population, &a.Households, &a.BBox[0], &a.BBox[1], &a.BBox[2], &a.BBox[3]); err != nil {
 			return nil, fmt.Errorf("analytics: %s areas: %w", l, err)
 		}
 		areas = append(areas, a)

@@ -249,6 +249,9 @@ func writeStatsCSV(c echo.Context, s *Stats) error {
 			header = append(header, "change_"+h, "change_"+h+"_percent")
 		}
 	}
+	// The bounding box comes last: columns are only ever added at the end,
+	// so that analysts' scripts reading by position keep working.
+	header = append(header, "min_lon", "min_lat", "max_lon", "max_lat")
 	_ = w.Write(header) // errors surface in w.Error below
 
 	i := strconv.FormatInt
@@ -267,6 +270,9 @@ func writeStatsCSV(c echo.Context, s *Stats) error {
 			for _, c := range []Change{ch.Hazards, ch.Open, ch.Rectifying, ch.Closed, ch.RectificationRate, ch.MedianDaysToClose, ch.ListedOverdue} {
 				row = append(row, statsCSVFloat(c.Absolute), statsCSVFloat(c.Percent))
 			}
+		}
+		for _, v := range a.BBox {
+			row = append(row, strconv.FormatFloat(v, 'f', -1, 64))
 		}
 		_ = w.Write(row)
 	}

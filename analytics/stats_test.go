@@ -48,8 +48,11 @@ func shanghaiDay(s string) time.Time {
 // The demo's rows as plain Go values, read one by one without any
 // aggregation, for the brute-force reference computations.
 type (
-	rawCell    struct{ community, town int64 }
-	rawArea    struct{ parent, population, households *int64 }
+	rawCell struct{ community, town int64 }
+	rawArea struct {
+		parent, population, households *int64
+		bbox                           [4]float64 // from the boundary's vertices
+	}
 	rawPremise struct {
 		cell      *int64
 		kind      string
@@ -106,16 +109,20 @@ func queryRaw(db analytics.Database) (*rawCity, error) {
 		return rows.Err()
 	}
 	for level, sql := range map[analytics.AreaLevel]string{
-		analytics.LevelTown:      "SELECT id, NULL::bigint, population, households FROM towns",
-		analytics.LevelCommunity: "SELECT id, town_id, population, households FROM communities",
-		analytics.LevelGridCell:  "SELECT id, community_id, population, households FROM grid_cells",
+		analytics.LevelTown:      "SELECT id, NULL::bigint, population, households, geom FROM towns",
+		analytics.LevelCommunity: "SELECT id, town_id, population, households, geom FROM communities",
+		analytics.LevelGridCell:  "SELECT id, community_id, population, households, geom FROM grid_cells",
 	} {
+		// The bounding box from every vertex, not from PostGIS's boxes.
+		sql = `SELECT s.id, s.town_id, s.population, s.households, min(ST_X(d.geom)), min(ST_Y(d.geom)), max(ST_X(d.geom)), max(ST_Y(d.geom))
+			FROM (` + sql + `) AS s(id, town_id, population, households, geom), ST_DumpPoints(s.geom) d
+			GROUP BY 1, 2, 3, 4`
 		r.areas[level] = map[int64]rawArea{}
 		err := each(sql, func(rows geo.Rows) error {
 			var id int64
 			var a rawArea
 			var pop, hh *int32
-			if err := rows.Scan(&id, &a.parent, &pop, &hh); err != nil {
+			if err := rows.Scan(&id, &a.parent, &pop, &hh, &a.bbox[0], &a.bbox[1], &a.bbox[2], &a.bbox[3]); err != nil {
 				return err
 			}
 			if pop != nil {
@@ -292,6 +299,9 @@ func checkArea(t *testing.T, what string, a analytics.AreaStats, w *wantArea, ra
 	}
 	if !sameInt(a.Population, ra.population) || !sameInt(a.Households, ra.households) {
 		bad("population/households", [2]any{a.Population, a.Households}, [2]any{ra.population, ra.households})
+	}
+	if a.BBox != ra.bbox {
+		bad("bbox", a.BBox, ra.bbox)
 	}
 	ints := []struct {
 		field     string
@@ -664,6 +674,9 @@ func jsonKeys(m map[string]any) []string {
 	return ks
 }
 
+// bboxColumns are the CSV's columns of the JSON's bbox, in its order.
+var bboxColumns = []string{"min_lon", "min_lat", "max_lon", "max_lat"}
+
 func TestStatsHTTPJSONAndCSV(t *testing.T) {
 	e := statsServer(t)
 	const q = "/api/v1/stats?level=community&from=2025-01-01&to=2026-01-01&compare=2024-01-01/2025-01-01"
@@ -683,7 +696,7 @@ func TestStatsHTTPJSONAndCSV(t *testing.T) {
 	}
 	areas := doc["areas"].([]any)
 	first := areas[0].(map[string]any)
-	wantFields := "compare,code,households,id,inspected_90d_share,listed_overdue,median_days_to_close,name,parent_id," +
+	wantFields := "bbox,compare,code,households,id,inspected_90d_share,listed_overdue,median_days_to_close,name,parent_id," +
 		"population,premises,premises_by_kind,premises_green,premises_inspected_90d,premises_red,premises_yellow," +
 		"hazards,hazards_closed,hazards_open,hazards_rectifying,rectification_rate"
 	wf := strings.Split(wantFields, ",")
@@ -741,6 +754,8 @@ func TestStatsHTTPJSONAndCSV(t *testing.T) {
 				want = cm["change"].(map[string]any)[strings.TrimSuffix(strings.TrimPrefix(col, "change_"), "_percent")].(map[string]any)["percent"]
 			case strings.HasPrefix(col, "change_"):
 				want = cm["change"].(map[string]any)[strings.TrimPrefix(col, "change_")].(map[string]any)["absolute"]
+			case slices.Contains(bboxColumns, col):
+				want = a["bbox"].([]any)[slices.Index(bboxColumns, col)]
 			default:
 				var ok bool
 				if want, ok = a[col]; !ok {

@@ -23,6 +23,19 @@ export function aggregateStats(areas) {
   return out;
 }
 
+/**
+ * An area's bounding box [w, s, e, n] from statistics the page already has
+ * (each row carries its boundary's bbox), or null when none holds the area.
+ */
+export async function knownAreaBBox(app, level, id) {
+  for (const [key, rows] of Object.entries(app.statsCache)) {
+    if (!key.startsWith(`${level}:`)) continue;
+    const row = (await rows.catch(() => [])).find((a) => a.id === id);
+    if (Array.isArray(row?.bbox) && row.bbox.length === 4) return row.bbox;
+  }
+  return null;
+}
+
 /** The statistics of one level's areas under parent (cached). */
 export async function statsOf(app, level, parent) {
   const key = `${level}:${parent ?? ''}`;

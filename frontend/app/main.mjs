@@ -3,7 +3,7 @@
 import * as maplibregl from 'maplibre-gl';
 import {coverageStore, renderAnalysisPanel, runCoverage} from './analysis-panel.mjs';
 import {getJSON, postJSON} from './api.mjs';
-import {renderAreasPanel} from './areas-panel.mjs';
+import {knownAreaBBox, renderAreasPanel} from './areas-panel.mjs';
 import {describeFeature} from './describe.mjs';
 import {tileExtents, tilesCovering} from './extent.mjs';
 import {formatNumber, layerTitle, translator} from './i18n.mjs';
@@ -328,7 +328,9 @@ function actions(app) {
       app.moving = (async () => {
         let b = null;
         try {
-          const e = (await app.areaExtents(layer)).get(id);
+          // The statistics the areas panel holds give the exact box; the
+          // boundary tiles serve areas it has not listed yet.
+          const e = (await knownAreaBBox(app, level, id)) || (await app.areaExtents(layer)).get(id);
           if (e) b = [[e[0], e[1]], [e[2], e[3]]];
         } catch (err) {
           console.warn('area extents:', err.message);

@@ -79,3 +79,16 @@ test('coverage presets in the reader\'s language, English where the server has n
   assert.equal(presetText({id: 'x'}, 'standard', 'zh'), '');
   assert.equal(presetTitle({id: 'x'}, 'zh'), 'x');
 });
+
+test('an area\'s box comes from the statistics the page already holds', async () => {
+  const {knownAreaBBox} = await import('../../app/areas-panel.mjs');
+  const app = {statsCache: {
+    'community:3': Promise.resolve([{id: 31, bbox: [120.1, 27.1, 120.2, 27.2]}]),
+    'grid_cell:31': Promise.resolve([{id: 31, bbox: [1, 2, 3, 4]}, {id: 32}]),
+    'grid_cell:': Promise.reject(new Error('offline')),
+  }};
+  assert.deepEqual(await knownAreaBBox(app, 'community', 31), [120.1, 27.1, 120.2, 27.2]);
+  assert.deepEqual(await knownAreaBBox(app, 'grid_cell', 31), [1, 2, 3, 4], 'the level decides, not only the id');
+  assert.equal(await knownAreaBBox(app, 'grid_cell', 32), null, 'a row without a box');
+  assert.equal(await knownAreaBBox(app, 'town', 1), null);
+});
