@@ -18,6 +18,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/onemap-city/onemap/geo"
+	"github.com/onemap-city/onemap/tiles"
 )
 
 // CoverageHandler serves the coverage engine over HTTP:
@@ -78,7 +79,7 @@ func (h *CoverageHandler) presets(c echo.Context) error {
 func (h *CoverageHandler) run(c echo.Context, kind string, f func(ctx context.Context) (any, error), send func(any) error) error {
 	if async, _ := strconv.ParseBool(c.QueryParam("async")); async {
 		j := h.Jobs.Start(kind, f)
-		return c.JSON(http.StatusAccepted, map[string]any{"job": j.ID, "status": j.Status, "status_url": "/api/v1/jobs/" + j.ID})
+		return c.JSON(http.StatusAccepted, map[string]any{"job": j.ID, "status": j.Status, "status_url": tiles.CarryToken(c, "/api/v1/jobs/"+j.ID)})
 	}
 	v, err := f(c.Request().Context())
 	if err != nil {

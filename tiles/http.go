@@ -225,8 +225,9 @@ type catalogueEntry struct {
 // put it there (GDAL, a style's tile URLs).
 const AccessTokenKey = "onemap.access_token"
 
-// carryToken appends the request's query token to u, if it had one.
-func carryToken(c echo.Context, u string) string {
+// CarryToken appends the request's query token to u, if it had one: for
+// the URLs an answer hands out (tiles, TileJSON, a job's status).
+func CarryToken(c echo.Context, u string) string {
 	tok, _ := c.Get(AccessTokenKey).(string)
 	if tok == "" {
 		return u
@@ -247,15 +248,15 @@ func (h *Handler) catalogue(c echo.Context) error {
 			ID: l.ID, Title: l.Title, TitleZH: l.TitleZH, Description: l.Description,
 			GeometryType: string(l.Geometry), MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ClusterBelow: l.ClusterBelow,
 			Fields: Fields(l), Filters: FilterValues(l),
-			TileJSON: carryToken(c, base+"/tiles/"+l.ID+".json"),
-			Tiles:    carryToken(c, base+"/tiles/"+l.ID+"/{z}/{x}/{y}.mvt"),
+			TileJSON: CarryToken(c, base+"/tiles/"+l.ID+".json"),
+			Tiles:    CarryToken(c, base+"/tiles/"+l.ID+"/{z}/{x}/{y}.mvt"),
 		})
 	}
 	for _, d := range h.Derived {
 		out = append(out, catalogueEntry{
 			ID: d.ID, Title: d.Title, TitleZH: d.TitleZH, Description: d.Description,
 			GeometryType: d.GeometryType, MinZoom: d.MinZoom, MaxZoom: d.MaxZoom, Fields: d.Fields, Filters: d.Filters,
-			TileJSON: carryToken(c, base+"/tiles/"+d.ID+".json"), Tiles: carryToken(c, base+"/tiles/"+d.ID+"/{z}/{x}/{y}."+d.Format),
+			TileJSON: CarryToken(c, base+"/tiles/"+d.ID+".json"), Tiles: CarryToken(c, base+"/tiles/"+d.ID+"/{z}/{x}/{y}."+d.Format),
 		})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"layers": out})
@@ -268,7 +269,7 @@ func (h *Handler) derivedTileJSON(c echo.Context, d DerivedLayer) error {
 	if q := c.QueryParams().Encode(); q != "" {
 		u += "?" + q
 	}
-	u = carryToken(c, u)
+	u = CarryToken(c, u)
 	tj := TileJSON{
 		TileJSON: "3.0.0", Name: d.ID, Description: d.Description, Version: "1.0.0", Attribution: geo.Attribution,
 		Scheme: "xyz", Tiles: []string{u}, MinZoom: d.MinZoom, MaxZoom: d.MaxZoom, Bounds: d.Bounds,
@@ -427,7 +428,7 @@ func (h *Handler) tileJSON(c echo.Context) error {
 	if q := filterQuery(filters); q != "" {
 		u += "?" + q
 	}
-	tj.Tiles = []string{carryToken(c, u)}
+	tj.Tiles = []string{CarryToken(c, u)}
 	c.Response().Header().Set("Cache-Control", "public, max-age=60")
 	return c.JSON(http.StatusOK, tj)
 }

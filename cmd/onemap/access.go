@@ -91,11 +91,15 @@ func (g *accessGuard) middleware() echo.MiddlewareFunc {
 					g.setCookie(c, tok)
 					u := *r.URL
 					u.RawQuery = withoutParam(u.RawQuery, accessParam)
+					// One leading slash: "//host/" would send the browser
+					// to another site (an open redirect on the city's name).
+					u.Path, u.RawPath = "/"+strings.TrimLeft(u.Path, "/"), ""
+					c.Response().Header().Set("Cache-Control", "no-store")
 					return c.Redirect(http.StatusSeeOther, u.RequestURI())
 				}
 				return next(c)
 			}
-			tok, inQuery := g.token(r)
+			tok, via := g.token(r)
 			if !g.valid(tok) {
 				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="onemap"`)
 				what := "no access token was given"
@@ -105,34 +109,90 @@ func (g *accessGuard) middleware() echo.MiddlewareFunc {
 				return &geo.Error{Code: geo.EUnauthorized, Detail: accessParam,
 					Message: what + ": this server needs one, as Authorization: Bearer <token>, ?token=<token> or the web map's sign-in"}
 			}
-			if inQuery {
+			if via == viaCookie && !readOnly(r.Method) && !sameOrigin(r) {
+				// A cookie goes with every request the browser makes to us,
+				// whoever asked for it: a write must come from our own page.
+				return &geo.Error{Code: geo.EForbidden, Detail: "Origin",
+					Message: "a request signed in by the web map's cookie must come from this server's own page"}
+			}
+			// Handlers refuse parameters they do not know: the token leaves
+			// the query whichever credential was used.
+			if r.URL.Query().Has(accessParam) {
 				r.URL.RawQuery = withoutParam(r.URL.RawQuery, accessParam)
+			}
+			if via == viaQuery {
 				c.Set(tiles.AccessTokenKey, tok)
 			}
 			res := c.Response()
-			res.Before(func() {
-				if cc := res.Header().Get("Cache-Control"); strings.HasPrefix(cc, "public") {
-					res.Header().Set("Cache-Control", "private"+strings.TrimPrefix(cc, "public"))
-				}
-			})
+			res.Before(func() { res.Header().Set("Cache-Control", privateCache(res.Header().Get("Cache-Control"))) })
 			return next(c)
 		}
 	}
 }
 
-// token finds the request's token: the Authorization header first, then
-// the query, then the cookie.
-func (g *accessGuard) token(r *http.Request) (token string, inQuery bool) {
-	if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return strings.TrimSpace(t), false
+// Where a request's token came from.
+const (
+	viaNone = iota
+	viaHeader
+	viaQuery
+	viaCookie
+)
+
+// token finds the request's token: the Authorization header first (its
+// scheme read case-insensitively, RFC 9110 §11.1), then the query, then the
+// cookie.
+func (g *accessGuard) token(r *http.Request) (token string, via int) {
+	if scheme, t, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(t), viaHeader
 	}
 	if t := r.URL.Query().Get(accessParam); t != "" {
-		return t, true
+		return t, viaQuery
 	}
 	if ck, err := r.Cookie(accessCookie); err == nil {
-		return ck.Value, false
+		return ck.Value, viaCookie
 	}
-	return "", false
+	return "", viaNone
+}
+
+func readOnly(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+}
+
+// sameOrigin reports whether a browser says the request comes from a page
+// of this server: Sec-Fetch-Site where the browser sends it, else Origin
+// against Host. A request with neither is not a browser's and carries no
+// ambient cookie risk.
+func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin" || site == "none"
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+// privateCache turns a Cache-Control value's public directive into private
+// and drops s-maxage (for shared caches only), keeping the rest.
+func privateCache(cc string) string {
+	if cc == "" {
+		return ""
+	}
+	var out []string
+	for _, d := range strings.Split(cc, ",") {
+		d = strings.TrimSpace(d)
+		name, _, _ := strings.Cut(d, "=")
+		switch strings.ToLower(name) {
+		case "public":
+			d = "private"
+		case "s-maxage":
+			continue
+		}
+		out = append(out, d)
+	}
+	return strings.Join(out, ", ")
 }
 
 func (g *accessGuard) setCookie(c echo.Context, token string) {
@@ -156,6 +216,10 @@ func (g *accessGuard) signIn(c echo.Context) error {
 	if !g.enabled() {
 		return c.NoContent(http.StatusNoContent) // nothing to sign in to
 	}
+	if !sameOrigin(c.Request()) {
+		// Another site must not sign a visitor in under its own token.
+		return &geo.Error{Code: geo.EForbidden, Detail: "Origin", Message: "sign in from this server's own page"}
+	}
 	if !g.valid(body.Token) {
 		return &geo.Error{Code: geo.EUnauthorized, Message: "the access token is not valid", Detail: accessParam}
 	}
@@ -174,8 +238,7 @@ func withoutParam(rawQuery, name string) string {
 	parts := strings.Split(rawQuery, "&")
 	kept := parts[:0]
 	for _, p := range parts {
-		k, _, _ := strings.Cut(p, "=")
-		if key, err := url.QueryUnescape(k); p == "" || (err == nil && key == name) {
+		if p == "" || isParam(p, name) {
 			continue
 		}
 		kept = append(kept, p)
@@ -183,19 +246,27 @@ func withoutParam(rawQuery, name string) string {
 	return strings.Join(kept, "&")
 }
 
-// redactToken hides an access token in a logged request URI.
+// redactToken hides an access token in a logged request URI, however its
+// name was escaped (the guard accepts ?%74oken= as url.Query reads it).
 func redactToken(uri string) string {
 	path, query, ok := strings.Cut(uri, "?")
-	if !ok || !strings.Contains(query, accessParam+"=") {
+	if !ok {
 		return uri
 	}
 	parts := strings.Split(query, "&")
 	for i, p := range parts {
-		if strings.HasPrefix(p, accessParam+"=") {
+		if isParam(p, accessParam) {
 			parts[i] = accessParam + "=[redacted]"
 		}
 	}
 	return path + "?" + strings.Join(parts, "&")
+}
+
+// isParam reports whether one name=value part of a raw query is name's.
+func isParam(part, name string) bool {
+	k, _, _ := strings.Cut(part, "=")
+	key, err := url.QueryUnescape(k)
+	return err == nil && key == name
 }
 
 // validTokens checks ONEMAP_ACCESS_TOKENS.

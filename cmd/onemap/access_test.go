@@ -50,7 +50,10 @@ func TestAccessTokens(t *testing.T) {
 		{"tile with a query token (not an unknown parameter)", tile + "?token=" + gis, nil, 200},
 		{"filtered tile with a query token", tile + "?tag=red&token=" + planner + "&kind=group_rental", nil, 200},
 		{"tile with the cookie", tile, cookie(planner), 200},
-		{"tile with a wrong cookie", tile, cookie("x"), 401},
+		{"tile with a wrong cookie", tile, cookie("wrong-but-well-formed-token"), 401},
+		{"bearer scheme in lower case", tile, map[string]string{"Authorization": "bearer " + planner}, 200},
+		{"a bearer token and a stale ?token= (not an unknown parameter)", tile + "?token=old-old-old-old-old", bearer(planner), 200},
+		{"an escaped parameter name is the same parameter", tile + "?%74oken=" + planner, nil, 200},
 		{"catalogue without a token", "/tiles", nil, 401},
 		{"TileJSON without a token", "/tiles/premises.json", nil, 401},
 		{"API without a token", "/api/v1/layers", nil, 401},
@@ -82,6 +85,42 @@ func TestAccessTokens(t *testing.T) {
 				t.Errorf("%s: Cache-Control %q: a guarded tile must not go into shared caches", tc.name, rec.Header().Get("Cache-Control"))
 			}
 		}
+	}
+
+	// Gzip-compressed answers are private too.
+	if rec := send(http.MethodGet, "/api/v1/layers", "", map[string]string{"Authorization": "Bearer " + planner, "Accept-Encoding": "gzip"}); rec.Code != 200 ||
+		rec.Header().Get("Content-Encoding") != "gzip" || strings.Contains(rec.Header().Get("Cache-Control"), "public") {
+		t.Errorf("gzip answer: %d, Content-Encoding %q, Cache-Control %q", rec.Code, rec.Header().Get("Content-Encoding"), rec.Header().Get("Cache-Control"))
+	}
+	for in, want := range map[string]string{
+		"public, max-age=60": "private, max-age=60", "max-age=60, public, s-maxage=600": "max-age=60, private", "no-store": "no-store", "": "",
+	} {
+		if got := privateCache(in); got != want {
+			t.Errorf("privateCache(%q) = %q, want %q", in, got, want)
+		}
+	}
+
+	// A write signed in by the cookie must come from our own page; a
+	// bearer token is no ambient credential and needs no such check.
+	siting := "/api/v1/siting/hydrants"
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		status int
+	}{
+		{"cookie, another site", map[string]string{"Cookie": accessCookie + "=" + planner, "Sec-Fetch-Site": "cross-site"}, 403},
+		{"cookie, a sibling subdomain", map[string]string{"Cookie": accessCookie + "=" + planner, "Sec-Fetch-Site": "same-site"}, 403},
+		{"cookie, another Origin (no Sec-Fetch-Site)", map[string]string{"Cookie": accessCookie + "=" + planner, "Origin": "https://evil.example"}, 403},
+		{"cookie, our own page", map[string]string{"Cookie": accessCookie + "=" + planner, "Sec-Fetch-Site": "same-origin"}, 400},
+		{"bearer, another site", map[string]string{"Authorization": "Bearer " + planner, "Sec-Fetch-Site": "cross-site"}, 400},
+	} {
+		// The body is not JSON: past the guard the handler answers 400.
+		if rec := send(http.MethodPost, siting, "count=1", tc.header); rec.Code != tc.status {
+			t.Errorf("POST %s, %s: %d, want %d (%s)", siting, tc.name, rec.Code, tc.status, rec.Body)
+		}
+	}
+	if rec := send(http.MethodPost, "/api/v1/session", `{"token": "`+planner+`"}`, map[string]string{"Sec-Fetch-Site": "cross-site"}); rec.Code != 403 || rec.Header().Get("Set-Cookie") != "" {
+		t.Errorf("sign-in from another site: %d, Set-Cookie %q", rec.Code, rec.Header().Get("Set-Cookie"))
 	}
 
 	// CORS preflight needs no token (browsers send none with it).
@@ -136,6 +175,14 @@ func TestAccessTokens(t *testing.T) {
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/?lang=en" || !strings.Contains(rec.Header().Get("Set-Cookie"), accessCookie+"="+planner) {
 		t.Errorf("page with a token: %d, Location %q, Set-Cookie %q", rec.Code, rec.Header().Get("Location"), rec.Header().Get("Set-Cookie"))
 	}
+	// No open redirect: "//host/" stays a path on this server.
+	rec = send(http.MethodGet, "//evil.example/?token="+planner, "", nil)
+	if loc := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || strings.HasPrefix(loc, "//") || !strings.HasPrefix(loc, "/") {
+		t.Errorf("page //evil.example/ with a token: %d, Location %q", rec.Code, loc)
+	}
+	if rec := send(http.MethodGet, "/?token="+planner, "", map[string]string{"X-Forwarded-Proto": "https"}); !strings.Contains(rec.Header().Get("Set-Cookie"), "Secure") {
+		t.Errorf("over https: Set-Cookie %q, want Secure", rec.Header().Get("Set-Cookie"))
+	}
 	if rec := send(http.MethodGet, "/?token=wrong-wrong-wrong-wrong", "", nil); rec.Code != 200 || rec.Header().Get("Set-Cookie") != "" {
 		t.Errorf("page with a wrong token: %d, Set-Cookie %q: want the page, no cookie", rec.Code, rec.Header().Get("Set-Cookie"))
 	}
@@ -162,8 +209,14 @@ func TestAccessTokensSetting(t *testing.T) {
 			t.Errorf("ONEMAP_ACCESS_TOKENS=%q: error %v, want accepted=%v", value, err, ok)
 		}
 	}
-	if got := redactToken("/tiles/premises/1/2/3.mvt?tag=red&token=planner-0123456789abcdef&kind=basement"); got != "/tiles/premises/1/2/3.mvt?tag=red&token=[redacted]&kind=basement" {
-		t.Errorf("logged URI %s: the token is not hidden", got)
+	for uri, want := range map[string]string{
+		"/tiles/premises/1/2/3.mvt?tag=red&token=planner-0123456789abcdef&kind=basement": "/tiles/premises/1/2/3.mvt?tag=red&token=[redacted]&kind=basement",
+		"/tiles?%74oken=planner-0123456789abcdef":                                        "/tiles?token=[redacted]",
+		"/tiles?tokens=1": "/tiles?tokens=1",
+	} {
+		if got := redactToken(uri); got != want {
+			t.Errorf("logged URI %s, want %s", got, want)
+		}
 	}
 	if s := fmt.Sprint((&Config{AccessTokens: "planner-0123456789abcdef"}).LogValue()); strings.Contains(s, "planner-0123456789abcdef") {
 		t.Errorf("the printed configuration shows an access token: %s", s)

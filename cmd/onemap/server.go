@@ -124,6 +124,9 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "20M", Skipper: withoutBody}))
 	e.Use(compressAnswers())
+	// The guard takes ?token= out of the query before anything reads it:
+	// echo keeps the query it parsed first, so no middleware before this one
+	// may read query parameters.
 	access := newAccessGuard(cfg.AccessTokens)
 	e.Use(access.middleware())
 
