@@ -230,8 +230,8 @@ var (
 )
 
 const (
-	statsLevelNames      = "town, community or grid_cell"
-	statsTrendLevelNames = "town, community, grid_cell or city"
+	statsLevelNames      = "town, community, grid_cell or city"
+	statsTrendLevelNames = statsLevelNames
 )
 
 func (s *StatsService) now() time.Time {
@@ -395,6 +395,13 @@ func (q StatsQuery) validate() error {
 			return geo.Invalid("town", "town %d and parent %d differ: for communities both name the town", q.Town, q.Parent)
 		}
 	case LevelGridCell:
+	case LevelCity:
+		if q.Parent != 0 {
+			return geo.Invalid("parent", "the city has no parent")
+		}
+		if q.Town != 0 {
+			return geo.Invalid("town", "town filters communities and grid cells, not the city")
+		}
 	default:
 		return geo.Invalid("level", "unknown level %q: want %s", q.Level, statsLevelNames)
 	}
@@ -443,6 +450,9 @@ func (s *StatsService) mustExist(ctx context.Context, l AreaLevel, id int64, par
 	return nil
 }
 
+// cityAreaID is the id of the one area of the city level: the whole city.
+const cityAreaID = 0
+
 // cells returns the area of level l holding each grid cell (in town and
 // community when non-zero).
 func (s *StatsService) cells(ctx context.Context, l AreaLevel, town, community int64) (map[int64]int64, error) {
@@ -462,6 +472,8 @@ func (s *StatsService) cells(ctx context.Context, l AreaLevel, town, community i
 			out[cell] = tn
 		case LevelCommunity:
 			out[cell] = comm
+		case LevelCity:
+			out[cell] = cityAreaID
 		default:
 			out[cell] = cell
 		}

@@ -23,7 +23,7 @@ type StatsHandler struct {
 
 // Register adds the statistics routes to e:
 //
-//	GET /api/v1/stats?level=town|community|grid_cell[&parent=ID][&town=ID][&from=..][&to=..][&compare=FROM/TO][&format=json|csv]
+//	GET /api/v1/stats?level=town|community|grid_cell|city[&parent=ID][&town=ID][&from=..][&to=..][&compare=FROM/TO][&format=json|csv]
 //	GET /api/v1/trend?level=town|community|grid_cell|city[&id=ID][&from=..][&to=..][&category=..][&severity=..]
 //
 // Times are dates (YYYY-MM-DD, midnight in Asia/Shanghai) or RFC 3339.

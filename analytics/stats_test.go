@@ -138,6 +138,22 @@ func queryRaw(db analytics.Database) (*rawCity, error) {
 			return nil, err
 		}
 	}
+	// The city: one area, id 0, summing its towns and spanning their boxes.
+	city := rawArea{population: ref(int64(0)), households: ref(int64(0)), bbox: [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}}
+	for _, tn := range r.areas[analytics.LevelTown] {
+		if tn.population == nil || city.population == nil {
+			city.population = nil
+		} else {
+			*city.population += *tn.population
+		}
+		if tn.households == nil || city.households == nil {
+			city.households = nil
+		} else {
+			*city.households += *tn.households
+		}
+		city.bbox = [4]float64{min(city.bbox[0], tn.bbox[0]), min(city.bbox[1], tn.bbox[1]), max(city.bbox[2], tn.bbox[2]), max(city.bbox[3], tn.bbox[3])}
+	}
+	r.areas[analytics.LevelCity] = map[int64]rawArea{0: city}
 	for id, g := range r.areas[analytics.LevelGridCell] {
 		comm := *g.parent
 		r.cells[id] = rawCell{community: comm, town: *r.areas[analytics.LevelCommunity][comm].parent}
@@ -174,6 +190,8 @@ func (r *rawCity) areaOf(level analytics.AreaLevel, cell int64) int64 {
 		return r.cells[cell].town
 	case analytics.LevelCommunity:
 		return r.cells[cell].community
+	case analytics.LevelCity:
+		return 0
 	}
 	return cell
 }
@@ -362,7 +380,7 @@ func TestStatsMatchesBruteForce(t *testing.T) {
 	svc := statsService(t)
 	r := readRaw(t)
 	var overdue, inspected, hazards int64
-	for _, level := range statsLevels {
+	for _, level := range append(statsLevels, analytics.LevelCity) {
 		for _, p := range statsPeriods {
 			what := fmt.Sprintf("%s [%s, %s)", level, p.From.Format(time.RFC3339), p.To.Format(time.RFC3339))
 			s, err := svc.Stats(context.Background(), analytics.StatsQuery{Level: level, Period: p})
@@ -1040,7 +1058,8 @@ func TestStatsBadInput(t *testing.T) {
 	}{
 		{"/api/v1/stats", 400, "level"},
 		{"/api/v1/stats?level=province", 400, "level"},
-		{"/api/v1/stats?level=city", 400, "level"},
+		{"/api/v1/stats?level=city&parent=1", 400, "parent"},
+		{"/api/v1/stats?level=city&town=1", 400, "town"},
 		{"/api/v1/stats?level=town&level=community", 400, "level"},
 		{"/api/v1/stats?level=town&parent=1", 400, "parent"},
 		{"/api/v1/stats?level=town&town=1", 400, "town"},
@@ -1113,8 +1132,9 @@ func TestStatsServiceInvalid(t *testing.T) {
 		return fmt.Sprintf("not invalid: %v", err)
 	}
 	for want, q := range map[string]analytics.StatsQuery{
-		"level":   {Level: analytics.LevelCity},
+		"level":   {Level: "county"},
 		"parent":  {Level: analytics.LevelGridCell, Parent: -1},
+		"town":    {Level: analytics.LevelCity, Town: 3},
 		"to":      {Level: analytics.LevelTown, Period: analytics.StatsPeriod{From: shanghaiDay("2025-01-02"), To: shanghaiDay("2025-01-01")}},
 		"compare": {Level: analytics.LevelTown, Compare: &analytics.StatsPeriod{From: shanghaiDay("2025-01-01")}},
 	} {

@@ -64,9 +64,16 @@ export async function renderAreasPanel(container, app) {
   container.replaceChildren(el('p', {class: 'note'}, t('areas.hint')), el('p', {class: 'note', role: 'status'}, t('areas.loading')));
   let lists;
   let current;
+  let city = null;
   try {
-    // The list each selected id belongs to, and the children of the deepest.
-    lists = await Promise.all([statsOf(app, 'town'), ...path.map((id, i) => (i < 2 ? statsOf(app, levels[i + 1], id) : null))]);
+    // The list each selected id belongs to, and the children of the deepest;
+    // at the top, the city's own figures (its median days to close cannot
+    // be made from the towns'; a server without level=city gets the towns'
+    // sums instead).
+    [lists, city] = await Promise.all([
+      Promise.all([statsOf(app, 'town'), ...path.map((id, i) => (i < 2 ? statsOf(app, levels[i + 1], id) : null))]),
+      path.length ? null : statsOf(app, 'city').then((rows) => rows[0] || null, () => null),
+    ]);
     current = path.map((id, i) => lists[i]?.find((a) => a.id === id) || {id, name: `#${id}`});
   } catch (e) {
     if (token === app.areasToken) container.replaceChildren(el('p', {class: 'note warn', role: 'alert'}, e.message));
@@ -74,7 +81,7 @@ export async function renderAreasPanel(container, app) {
   }
   if (token !== app.areasToken) return;
   const level = path.length ? levels[path.length - 1] : null;
-  const area = path.length ? current.at(-1) : {name: t('areas.city'), ...aggregateStats(lists[0])};
+  const area = path.length ? current.at(-1) : {...(city || aggregateStats(lists[0])), name: t('areas.city')};
   const children = path.length < 3 ? lists[path.length] : null;
 
   const crumbs = [el('li', {}, path.length ? el('button', {type: 'button', class: 'link', onclick: () => app.selectArea([])}, t('areas.city')) : el('span', {'aria-current': 'page'}, t('areas.city')))];
