@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"unsafe"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -54,8 +55,31 @@ func NewDensityService(db Database, lim Limits) *DensityService {
 	if lim == (Limits{}) {
 		lim = DefaultLimits
 	}
-	return &DensityService{DB: db, Limits: lim, Points: NewPointCache(db, 0), land: newMemo[[]hexKey](16), hotspot: newMemo[[]HexStat](64),
-		city: newMemo[map[hexKey]HexStat](16), counts: newMemo[[]HexStat](16), people: newMemo[map[hexKey]float64](8)}
+	return &DensityService{DB: db, Limits: lim, Points: NewPointCache(db, 0),
+		land:    newSizedMemo(16, DerivedCacheBytes/16, sliceBytes[hexKey]),
+		hotspot: newSizedMemo(64, DerivedCacheBytes/4, sliceBytes[HexStat]),
+		city:    newSizedMemo(16, DerivedCacheBytes/4, mapBytes[hexKey, HexStat]),
+		counts:  newSizedMemo(16, DerivedCacheBytes/8, sliceBytes[HexStat]),
+		people:  newSizedMemo(8, DerivedCacheBytes/16, mapBytes[hexKey, float64])}
+}
+
+// DerivedCacheBytes bounds what the density and heatmap services keep of
+// their results (hexagon binnings, hot spots, rendered tiles), shared out
+// between their memos (three quarters here, a quarter for heatmap PNGs): a whole city of 100 m hexagons is 10–20 MB, a
+// street's a few kilobytes, so a count of entries alone bounds nothing.
+const DerivedCacheBytes = 512 << 20
+
+// sliceBytes and mapBytes estimate the memory of a memo's value: its
+// elements, and for a map about twice that for buckets and spare room.
+func sliceBytes[E any](s []E) int64 {
+	var e E
+	return int64(len(s)) * int64(unsafe.Sizeof(e))
+}
+
+func mapBytes[K comparable, V any](m map[K]V) int64 {
+	var k K
+	var v V
+	return 2 * int64(len(m)) * int64(unsafe.Sizeof(k)+unsafe.Sizeof(v))
 }
 
 type hexKey struct{ I, J int }

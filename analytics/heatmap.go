@@ -45,7 +45,8 @@ func NewKDEService(db Database, lim Limits) *KDEService {
 		lim = DefaultLimits
 	}
 	return &KDEService{DB: db, Limits: lim, Points: NewPointCache(db, 0),
-		bandwidths: newMemo[float64](64), maxima: newMemo[float64](256), pngs: newMemo[[]byte](4096)}
+		bandwidths: newMemo[float64](64), maxima: newMemo[float64](256),
+		pngs: newSizedMemo(4096, DerivedCacheBytes/4, func(b []byte) int64 { return int64(len(b)) })}
 }
 
 // Radius returns the radius to use: the given one (text, metres) checked

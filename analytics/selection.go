@@ -265,23 +265,37 @@ func version(ctx context.Context, db Database, l *geo.Layer) (int64, error) {
 }
 
 // memo caches values computed from a selection, by key and data version.
-// It holds a bounded number of entries; it is safe for concurrent use, and
-// concurrent misses of one key and version compute the value once.
+// It holds a bounded number of entries and, when it knows their sizes, a
+// bounded number of bytes, the oldest dropped first; it is safe for
+// concurrent use, and concurrent misses of one key and version compute the
+// value once.
 type memo[V any] struct {
-	mu      sync.Mutex
-	entries map[string]memoEntry[V]
-	order   []string
-	limit   int
-	flight  singleflight.Group
+	mu       sync.Mutex
+	entries  map[string]memoEntry[V]
+	order    []string
+	limit    int
+	maxBytes int64         // 0: no bound on bytes
+	size     func(V) int64 // an estimate of a value's memory, for maxBytes
+	bytes    int64
+	flight   singleflight.Group
 }
 
 type memoEntry[V any] struct {
 	version int64
 	value   V
+	bytes   int64
 }
 
+// newMemo returns a memo of at most limit entries.
 func newMemo[V any](limit int) *memo[V] {
 	return &memo[V]{entries: map[string]memoEntry[V]{}, limit: limit}
+}
+
+// newSizedMemo returns a memo of at most limit entries and maxBytes bytes
+// as size estimates them: for values whose size varies by orders of
+// magnitude with the request (a city of 100 m hexagons against a street's).
+func newSizedMemo[V any](limit int, maxBytes int64, size func(V) int64) *memo[V] {
+	return &memo[V]{entries: map[string]memoEntry[V]{}, limit: limit, maxBytes: maxBytes, size: size}
 }
 
 // get returns the value for key at version v, computing it with f if needed.
@@ -298,16 +312,28 @@ func (m *memo[V]) get(key string, v int64, f func() (V, error)) (V, error) {
 		return zero, err
 	}
 	val, _ := v2.(V) // a nil value comes back as a nil interface
+	var size int64
+	if m.size != nil {
+		size = m.size(val)
+	}
+	if m.maxBytes > 0 && size > m.maxBytes {
+		return val, nil // used, not kept: it would push out everything else
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.entries[key]; !ok {
+	if old, ok := m.entries[key]; ok {
+		m.bytes -= old.bytes
+	} else {
 		m.order = append(m.order, key)
-		if len(m.order) > m.limit {
-			delete(m.entries, m.order[0])
-			m.order = slices.Delete(m.order, 0, 1)
-		}
 	}
-	m.entries[key] = memoEntry[V]{version: v, value: val}
+	m.entries[key] = memoEntry[V]{version: v, value: val, bytes: size}
+	m.bytes += size
+	// The newest entry fits on its own, so it is never the one dropped.
+	for len(m.order) > m.limit || (m.maxBytes > 0 && m.bytes > m.maxBytes) {
+		m.bytes -= m.entries[m.order[0]].bytes
+		delete(m.entries, m.order[0])
+		m.order = slices.Delete(m.order, 0, 1)
+	}
 	return val, nil
 }
 

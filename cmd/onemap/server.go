@@ -142,12 +142,11 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	th := &tiles.Handler{Service: ts, Extents: db, PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken,
 		Derived: analytics.DerivedLayers()}
 	th.Register(e)
-	// Heatmaps, hexagon density and hot spots share one point cache: a
-	// selection's points are read once and held once, within one budget.
-	points := analytics.NewPointCache(db, int64(cfg.PointCacheMB)<<20)
-	kde, density := analytics.NewKDEService(db, analytics.Limits{}), analytics.NewDensityService(db, analytics.Limits{})
-	kde.Points, density.Points = points, points
-	ah := &analytics.Handler{KDE: kde, Density: density}
+	// The KDE service's point cache, within ONEMAP_POINT_CACHE_MB, is the
+	// one Register shares with hexagon density and hot spots.
+	kde := analytics.NewKDEService(db, analytics.Limits{})
+	kde.Points = analytics.NewPointCache(db, int64(cfg.PointCacheMB)<<20)
+	ah := &analytics.Handler{KDE: kde, Density: analytics.NewDensityService(db, analytics.Limits{})}
 	ah.Register(e)
 	(&analytics.StatsHandler{Stats: &analytics.StatsService{DB: db}}).Register(e)
 	(&analytics.CoverageHandler{Coverage: analytics.NewCoverageService(db), Spacing: &analytics.SpacingService{DB: db},
