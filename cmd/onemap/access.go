@@ -124,7 +124,11 @@ func (g *accessGuard) middleware() echo.MiddlewareFunc {
 				c.Set(tiles.AccessTokenKey, tok)
 			}
 			res := c.Response()
-			res.Before(func() { res.Header().Set("Cache-Control", privateCache(res.Header().Get("Cache-Control"))) })
+			res.Before(func() {
+				if cc := res.Header().Get("Cache-Control"); cc != "" {
+					res.Header().Set("Cache-Control", privateCache(cc))
+				}
+			})
 			return next(c)
 		}
 	}

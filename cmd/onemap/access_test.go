@@ -87,6 +87,10 @@ func TestAccessTokens(t *testing.T) {
 		}
 	}
 
+	// An answer without Cache-Control gets none (not an empty one).
+	if rec := send(http.MethodGet, "/api/v1/layers", "", bearer(planner)); len(rec.Header().Values("Cache-Control")) == 1 && rec.Header().Get("Cache-Control") == "" {
+		t.Error("an empty Cache-Control header was added")
+	}
 	// Gzip-compressed answers are private too.
 	if rec := send(http.MethodGet, "/api/v1/layers", "", map[string]string{"Authorization": "Bearer " + planner, "Accept-Encoding": "gzip"}); rec.Code != 200 ||
 		rec.Header().Get("Content-Encoding") != "gzip" || strings.Contains(rec.Header().Get("Cache-Control"), "public") {
