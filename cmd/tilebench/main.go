@@ -48,6 +48,7 @@ func main() {
 		onlyCover   = flag.Bool("coverage-only", false, "measure only the coverage endpoints (coverage, service areas, 2SFCA, siting)")
 		webmap      = flag.Bool("webmap", false, "measure only the web map's first paint in headless Chromium (needs node and frontend/node_modules)")
 		runs        = flag.Int("runs", 7, "-webmap: page loads per view and cache state")
+		traceOut    = flag.String("trace-out", "", "write the viewport trace's tile paths to this file, one a line (for wrk or curl by hand), and stop")
 	)
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -60,6 +61,9 @@ func main() {
 		mode = "coverage"
 	case *webmap:
 		mode = "webmap"
+	}
+	if *traceOut != "" {
+		mode, *write = "trace", *traceOut
 	}
 	if err := run(ctx, log, *bin, *dir, *scale, *viewports, parseInts(*conc), *write, *sweepCities, mode, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "tilebench:", err)
@@ -111,6 +115,9 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 	trace, err := buildTrace(ctx, db, viewports)
 	if err != nil {
 		return err
+	}
+	if mode == "trace" {
+		return os.WriteFile(write, tracePaths(trace), 0o644)
 	}
 	addr, stop, err := startServer(bin, url)
 	if err != nil {
@@ -185,11 +192,24 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 			colds = append(colds, replay(client, addr, trace, c))
 		}
 		cold, direct := median(colds), median(directs)
-		var warm, uncached result
+		// The uncached server under wrk and the same statements through
+		// pgx run the same way (the trace cycled for 10 s after a warm-up),
+		// in turns, three pairs: the machine's drift between runs of 5–8 %
+		// falls on both sides of each pair's ratio.
+		var warm, uncached, cycled result
+		var ratios []float64
 		if wrkPath != "" {
-			if uncached, err = replayWrk(wrkPath, uncachedAddr, trace, c, 0); err != nil {
-				return err
+			var uncacheds, cycleds []result
+			for range 3 {
+				u, err := replayWrk(wrkPath, uncachedAddr, trace, c, 0)
+				if err != nil {
+					return err
+				}
+				d := cycleSQL(ctx, db, trace, c, 10*time.Second)
+				uncacheds, cycleds = append(uncacheds, u), append(cycleds, d)
+				ratios = append(ratios, u.rate/d.rate)
 			}
+			uncached, cycled = median(uncacheds), median(cycleds)
 			if warm, err = replayWrk(wrkPath, addr, trace, c, 0); err != nil {
 				return err
 			}
@@ -198,7 +218,8 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 		}
 		fmt.Fprintf(&report, "| cold | %d | %.0f | %.2f | %.2f | %.0f | %.0f%% |\n", c, cold.rate, cold.p50, cold.p99, cold.bytes, 100*cold.rate/direct.rate)
 		if wrkPath != "" {
-			fmt.Fprintf(&report, "| uncached (wrk) | %d | %.0f | %.2f | %.2f | %.0f | %.0f%% |\n", c, uncached.rate, uncached.p50, uncached.p99, uncached.bytes, 100*uncached.rate/direct.rate)
+			sort.Float64s(ratios)
+			fmt.Fprintf(&report, "| uncached (wrk) | %d | %.0f | %.2f | %.2f | %.0f | %.0f%% (%.0f–%.0f%%) |\n", c, uncached.rate, uncached.p50, uncached.p99, uncached.bytes, 100*ratios[1], 100*ratios[0], 100*ratios[2])
 		}
 		fmt.Fprintf(&report, "| warm | %d | %.0f | %.2f | %.2f | %.0f | |\n", c, warm.rate, warm.p50, warm.p99, warm.bytes)
 		if wrkPath != "" && c == 64 {
@@ -211,12 +232,15 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 			fmt.Fprintf(&report, "| warm, 20,000/s offered | %d | %.0f | %.2f | %.2f | %.0f | |\n", c, paced.rate, paced.p50, paced.p99, paced.bytes)
 		}
 		fmt.Fprintf(&report, "| direct SQL | %d | %.0f | %.2f | %.2f | | |\n", c, direct.rate, direct.p50, direct.p99)
+		if wrkPath != "" {
+			fmt.Fprintf(&report, "| direct SQL, cycled | %d | %.0f | %.2f | %.2f | | |\n", c, cycled.rate, cycled.p50, cycled.p99)
+		}
 		if cold.errors+warm.errors+uncached.errors > 0 {
 			fmt.Fprintf(&report, "\n(errors: %d in the cold run, %d uncached, %d warm)\n", cold.errors, uncached.errors, warm.errors)
 		}
 	}
 	if wrkPath != "" {
-		fmt.Fprintf(&report, "\n`cold` runs the trace once after a purge of the tile cache, through a Go HTTP client (whose CPU, about 0.15 ms a tile, shares the 2 cores with PostgreSQL). `uncached (wrk)` asks a second server whose tile cache is off, so every request runs its statement, with wrk cycling the trace for 10 s after a 3 s warm-up; `warm` is the same against the caching server, as fast as it answers (saturation); `warm, 20,000/s offered` paces the requests at 20,000 a second over the 64 connections (the target's load). wrk runs one thread. Direct SQL uses Go clients. Client and server share the machine's 2 cores.\n")
+		fmt.Fprintf(&report, "\n`cold` runs the trace once after a purge of the tile cache, through a Go HTTP client (whose CPU, about 0.15 ms a tile, shares the 2 cores with PostgreSQL). `uncached (wrk)` asks a second server whose tile cache is off, so every request runs its statement, with wrk cycling the trace for 10 s after a 3 s warm-up, in turn with `direct SQL, cycled` (the same statements through pgx, run the same way): three pairs, the median of each and of the three pairs' ratios (their range in brackets); `warm` is the same against the caching server, as fast as it answers (saturation); `warm, 20,000/s offered` paces the requests at 20,000 a second over the 64 connections (the target's load). wrk runs one thread. Direct SQL uses Go clients. Client and server share the machine's 2 cores.\n")
 	}
 	// The z14 premises tiles of the trace, cold, one at a time.
 	if err := purge(client, addr); err != nil {
@@ -307,6 +331,15 @@ func buildTrace(ctx context.Context, db *postgis.DB, n int) ([]request, error) {
 	return trace, nil
 }
 
+// tracePaths lists the trace's tile paths, one a line.
+func tracePaths(trace []request) []byte {
+	var b bytes.Buffer
+	for _, r := range trace {
+		b.WriteString(r.path() + "\n")
+	}
+	return b.Bytes()
+}
+
 const adminToken = "tilebench"
 
 // startServer runs `onemap serve` against the benchmark database.
@@ -372,10 +405,6 @@ func replayWrk(wrk, addr string, trace []request, c int, rate float64) (result, 
 		return result{}, err
 	}
 	defer os.RemoveAll(dir)
-	var paths strings.Builder
-	for _, r := range trace {
-		paths.WriteString(r.path() + "\n")
-	}
 	script := filepath.Join(dir, "trace.lua")
 	lua := `local paths = {}
 for line in io.lines("` + filepath.Join(dir, "paths.txt") + `") do paths[#paths + 1] = line end
@@ -403,7 +432,7 @@ delay = function()
 end
 `, rate)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "paths.txt"), []byte(paths.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "paths.txt"), tracePaths(trace), 0o644); err != nil {
 		return result{}, err
 	}
 	if err := os.WriteFile(script, []byte(lua), 0o644); err != nil {
@@ -531,18 +560,69 @@ func replay(client *http.Client, addr string, trace []request, c int) result {
 
 // replaySQL runs each request's tile statement through pgx, c at a time.
 func replaySQL(ctx context.Context, db *postgis.DB, trace []request, c int) result {
+	queries := traceQueries(trace)
 	lat := make([]time.Duration, len(trace))
 	took := each(len(trace), c, func(i int) {
-		q, kept := tiles.BuildQuery(tiles.Request{Layers: []*geo.Layer{geo.Catalogue[trace[i].layer]}, Addr: trace[i].addr}, tiles.DefaultConfig.Limits())
 		t0 := time.Now()
-		if len(kept) > 0 {
-			var mvt []byte
-			var truncated bool
-			_ = db.ScanRow(ctx, q.SQL, q.Args, &mvt, &truncated)
-		}
+		runQuery(ctx, db, queries[i])
 		lat[i] = time.Since(t0)
 	})
 	return summarize(lat, took, 0, 0, 0)
+}
+
+// cycleSQL runs the trace's statements through pgx c at a time, cycling the
+// trace for a 3 s warm-up and then for d: the same shape of run as wrk's
+// against the uncached server, so the two can be paired.
+func cycleSQL(ctx context.Context, db *postgis.DB, trace []request, c int, d time.Duration) result {
+	queries := traceQueries(trace)
+	run := func(d time.Duration) ([]time.Duration, time.Duration) {
+		var next atomic.Int64
+		var mu sync.Mutex
+		var lat []time.Duration
+		var wg sync.WaitGroup
+		start := time.Now()
+		end := start.Add(d)
+		for range c {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var mine []time.Duration
+				for time.Now().Before(end) {
+					t0 := time.Now()
+					runQuery(ctx, db, queries[int(next.Add(1)-1)%len(queries)])
+					mine = append(mine, time.Since(t0))
+				}
+				mu.Lock()
+				lat = append(lat, mine...)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		return lat, time.Since(start)
+	}
+	run(3 * time.Second)
+	lat, took := run(d)
+	return summarize(lat, took, 0, 0, 0)
+}
+
+// traceQueries builds each request's statement beforehand, as wrk's paths
+// are, so that building it is not timed.
+func traceQueries(trace []request) []tiles.Query {
+	queries := make([]tiles.Query, len(trace))
+	for i, r := range trace {
+		queries[i], _ = tiles.BuildQuery(tiles.Request{Layers: []*geo.Layer{geo.Catalogue[r.layer]}, Addr: r.addr}, tiles.DefaultConfig.Limits())
+	}
+	return queries
+}
+
+// runQuery runs one tile statement and reads its MVT bytes.
+func runQuery(ctx context.Context, db *postgis.DB, q tiles.Query) {
+	if q.SQL == "" {
+		return
+	}
+	var mvt []byte
+	var truncated bool
+	_ = db.ScanRow(ctx, q.SQL, q.Args, &mvt, &truncated)
 }
 
 // sizeSweep finds the largest tile of every layer: every tile of the city at
