@@ -267,8 +267,9 @@ func (s *DensityService) residents(ctx context.Context, box [4]float64, size flo
 	return out, rows.Err()
 }
 
-// hexRing returns the hexagon's corners in lon/lat, counter-clockwise
-// (GeoJSON's exterior winding; clockwise in tile space once y points down).
+// hexRing returns the hexagon's corners in lon/lat, counter-clockwise:
+// GeoJSON's exterior winding (RFC 7946). MVT wants the other one, which
+// TileMVT sets.
 func hexRing(x, y, s float64) orb.Ring {
 	ring := make(orb.Ring, 0, 7)
 	for k := 0; k <= 6; k++ {
@@ -342,6 +343,7 @@ func TileMVT(name string, cells []HexStat, a geo.TileAddr, hotspot bool) ([]byte
 	kept := layer.Features[:0]
 	for _, f := range layer.Features {
 		if f.Geometry != nil && len(f.Geometry.(orb.Polygon)) > 0 {
+			windForMVT(f.Geometry.(orb.Polygon))
 			kept = append(kept, f)
 		}
 	}
@@ -350,6 +352,24 @@ func TileMVT(name string, cells []HexStat, a geo.TileAddr, hotspot bool) ([]byte
 		return nil, nil
 	}
 	return mvt.Marshal(layers)
+}
+
+// windForMVT winds a polygon in tile coordinates as MVT 2.1 (4.3.4.4) has
+// it: the exterior with a positive area by the surveyor's formula, which
+// with y pointing down looks clockwise, and holes negative. A ring that is
+// counter-clockwise on the map, as GeoJSON's are, has a negative area in
+// tile coordinates, and decoders would read it as a hole.
+func windForMVT(p orb.Polygon) {
+	for i, r := range p {
+		// orb's Orientation is the sign of that same formula: CCW = positive.
+		want := orb.CCW
+		if i > 0 {
+			want = orb.CW
+		}
+		if o := r.Orientation(); o != 0 && o != want {
+			r.Reverse()
+		}
+	}
 }
 
 // TileCellSize is the hexagon edge used at zoom z when none is given: a

@@ -8,9 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
 
 	"github.com/onemap-city/onemap/analytics"
 	"github.com/onemap-city/onemap/geo"
@@ -424,6 +428,60 @@ func TestTileHexesMatchPerBoxBinning(t *testing.T) {
 		}
 		if checked == 0 {
 			t.Errorf("cell %g m: no cell to compare", size)
+		}
+	}
+}
+
+// TestHexTilesWindAsMVT decodes a hexagon tile with Mapbox's reference
+// decoder (the tiles package's, tiles/testdata/decoder): every exterior ring
+// has a positive area by the MVT spec's formula, while the same cells as
+// GeoJSON are counter-clockwise on the map (RFC 7946).
+func TestHexTilesWindAsMVT(t *testing.T) {
+	lon, lat := 120.3, 30.2
+	x, y := geo.ToGK120(lon, lat)
+	var cells []analytics.HexStat
+	for i := -3; i <= 3; i++ {
+		for j := -3; j <= 3; j++ {
+			cells = append(cells, analytics.HexStat{I: i, J: j, X: x + 300*float64(i), Y: y + 260*float64(j) + 130*float64(i&1), Size: 150, Count: 1, Premises: -1, Residents: -1})
+		}
+	}
+	for _, c := range cells {
+		ring := c.Feature(false).Geometry.(orb.Polygon)[0]
+		if ring.Orientation() != orb.CCW {
+			t.Fatalf("cell (%d,%d) as GeoJSON: exterior ring not counter-clockwise", c.I, c.J)
+		}
+	}
+	a := geo.TileOf(15, lon, lat)
+	b, err := analytics.TileMVT("hazard_density", cells, a, false)
+	if err != nil || len(b) == 0 {
+		t.Fatalf("TileMVT: %d bytes, %v", len(b), err)
+	}
+	file := filepath.Join(t.TempDir(), "hex.mvt")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script, _ := filepath.Abs("../tiles/testdata/decoder/decode.mjs")
+	out, err := exec.Command("node", script, file).Output()
+	if err != nil {
+		t.Fatalf("node decode.mjs (installed by `make test-deps`): %v", err)
+	}
+	var decoded []struct {
+		Layers map[string]struct {
+			Features []struct {
+				RingAreas []float64 `json:"ringAreas"`
+			} `json:"features"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal(out, &decoded); err != nil || len(decoded) != 1 {
+		t.Fatalf("decoder output: %v %.200s", err, out)
+	}
+	features := decoded[0].Layers["hazard_density"].Features
+	if len(features) < 10 {
+		t.Fatalf("%d hexagons decoded in tile %v, want the cells around its centre", len(features), a)
+	}
+	for i, f := range features {
+		if len(f.RingAreas) != 1 || f.RingAreas[0] <= 0 {
+			t.Errorf("hexagon %d: ring areas %v, want one exterior ring with a positive area", i, f.RingAreas)
 		}
 	}
 }
