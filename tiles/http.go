@@ -370,16 +370,16 @@ type VectorLayer struct {
 // tileJSON answers GET /tiles/{layers}.json.
 func (h *Handler) tileJSON(c echo.Context) error {
 	name := c.Param("name")
-	ids, ok := strings.CutSuffix(name, ".json")
+	given, ok := strings.CutSuffix(name, ".json")
 	if !ok {
 		return geo.Errorf(geo.ENotFound, "no such resource /tiles/%s: want /tiles/{layers}.json or /tiles/{layers}/{z}/{x}/{y}.mvt", name)
 	}
 	for _, d := range h.Derived {
-		if d.ID == ids {
+		if d.ID == given {
 			return h.derivedTileJSON(c, d)
 		}
 	}
-	layers, err := ParseLayers(ids)
+	layers, err := ParseLayers(given)
 	if err != nil {
 		return err
 	}
@@ -388,7 +388,7 @@ func (h *Handler) tileJSON(c echo.Context) error {
 		return err
 	}
 	tj := TileJSON{
-		TileJSON: "3.0.0", Name: ids, Version: "1.0.0", Attribution: geo.Attribution, Scheme: "xyz",
+		TileJSON: "3.0.0", Name: ids(layers), Version: "1.0.0", Attribution: geo.Attribution, Scheme: "xyz",
 		MinZoom: geo.MaxZoom, MaxZoom: 0,
 	}
 	var titles []string
@@ -424,7 +424,10 @@ func (h *Handler) tileJSON(c echo.Context) error {
 		}
 	}
 	tj.Center = [3]float64{(tj.Bounds[0] + tj.Bounds[2]) / 2, (tj.Bounds[1] + tj.Bounds[3]) / 2, float64(cz)}
-	u := h.baseURL(c) + "/tiles/" + url.PathEscape(ids) + "/{z}/{x}/{y}.mvt"
+	// Layer ids are catalogue names ([a-z_]) joined by literal commas, which
+	// a path may carry as they are (RFC 3986 sub-delims); escaped, some
+	// clients would not unescape them.
+	u := h.baseURL(c) + "/tiles/" + ids(layers) + "/{z}/{x}/{y}.mvt"
 	if q := filterQuery(filters); q != "" {
 		u += "?" + q
 	}

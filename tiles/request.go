@@ -24,13 +24,7 @@ type Request struct {
 type Filters = geo.Filters
 
 // LayerIDs returns the ids of the request's layers joined by commas.
-func (r Request) LayerIDs() string {
-	ids := make([]string, len(r.Layers))
-	for i, l := range r.Layers {
-		ids[i] = l.ID
-	}
-	return strings.Join(ids, ",")
-}
+func (r Request) LayerIDs() string { return ids(r.Layers) }
 
 // Key identifies the request's tile in the cache.
 func (r Request) Key() string {
@@ -40,6 +34,8 @@ func (r Request) Key() string {
 // ParseLayers reads a comma-separated list of catalogue layer ids. An unknown
 // layer is ENotFound; an empty or repeated one is EInvalid.
 func ParseLayers(s string) ([]*geo.Layer, error) {
+	// A client that escaped the commas (%2C) means the same layers.
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "%2C", ","), "%2c", ",")
 	var out []*geo.Layer
 	for _, id := range strings.Split(s, ",") {
 		if id == "" {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -311,6 +312,24 @@ func TestTileJSONAndCatalogue(t *testing.T) {
 		if doc["tilejson"] != "3.0.0" || doc["attribution"] == "" {
 			t.Errorf("%s: tilejson %v attribution %v", target, doc["tilejson"], doc["attribution"])
 		}
+		if strings.Contains(tilesURL, "%") {
+			t.Errorf("%s: tiles URL %q escapes its path: GIS clients may not unescape it", target, tilesURL)
+		}
+		// The URL handed out serves tiles: its centre tile, asked as a
+		// client would once {z}/{x}/{y} are filled in.
+		center := doc["center"].([]any)
+		a := geo.TileOf(int(center[2].(float64)), center[0].(float64), center[1].(float64))
+		path := strings.NewReplacer("https://map.example.org", "", "{z}", strconv.Itoa(a.Z), "{x}", strconv.Itoa(a.X), "{y}", strconv.Itoa(a.Y)).Replace(tilesURL)
+		if rec, _ := do(t, e, "GET", path, nil); rec.Code != 200 && rec.Code != 204 {
+			t.Errorf("%s: its tiles URL %s answers %d %s", target, path, rec.Code, rec.Body)
+		}
+	}
+	// Commas a client escaped name the same layers.
+	if rec, _ := do(t, e, "GET", "/tiles/hydrants%2Cshelters.json", nil); rec.Code != 200 {
+		t.Errorf("/tiles/hydrants%%2Cshelters.json: %d %s", rec.Code, rec.Body)
+	}
+	if rec, _ := do(t, e, "GET", "/tiles/hydrants%2Cshelters/12/3422/1718.mvt", nil); rec.Code != 200 && rec.Code != 204 {
+		t.Errorf("/tiles/hydrants%%2Cshelters/12/3422/1718.mvt: %d %s", rec.Code, rec.Body)
 	}
 	// A configured public URL wins over the request.
 	cfg := testConfig()
