@@ -312,6 +312,9 @@ func TestAnalyticsEndpointsRejectBadInput(t *testing.T) {
 		"/tiles/heatmap/12/1/1.jpg?layer=hazards":                            "y",
 		"/tiles/heatmap/99/1/1.png?layer=hazards":                            "z",
 		"/tiles/hazard_density/12/1/1.mvt?layer=premises":                    "layer",
+		"/tiles/heatmap/19/1/1.png?layer=hazards":                            "z",
+		"/tiles/hazard_density/19/1/1.mvt":                                   "z",
+		"/tiles/hotspots/22/0/0.mvt":                                         "z",
 	}
 	for target, param := range cases {
 		rec := get(t, e, target)
@@ -319,6 +322,12 @@ func TestAnalyticsEndpointsRejectBadInput(t *testing.T) {
 		_ = json.Unmarshal(rec.Body.Bytes(), &body)
 		if rec.Code != 400 || body["detail"] != param {
 			t.Errorf("GET %s: %d %v, want 400 naming %q", target, rec.Code, body, param)
+		}
+	}
+	// Below the derived layers' range a tile is empty, as the catalogue's are.
+	for _, target := range []string{"/tiles/heatmap/5/26/13.png?layer=hazards", "/tiles/hazard_density/5/26/13.mvt", "/tiles/hotspots/7/106/54.mvt"} {
+		if rec := get(t, e, target); rec.Code != 204 || rec.Body.Len() != 0 {
+			t.Errorf("GET %s: %d with %d bytes, want 204 and no body", target, rec.Code, rec.Body.Len())
 		}
 	}
 }

@@ -42,14 +42,20 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.GET("/api/v1/hotspots", h.hotspots)
 }
 
-// tileAddr reads z/x/{y}.ext, checking the extension.
-func tileAddr(c echo.Context, ext string) (geo.TileAddr, error) {
+// tileAddr reads z/x/{y}.ext of a derived layer's tile, checking the
+// extension and, as for the catalogue's layers, that z is not above the
+// layer's maximum.
+func tileAddr(c echo.Context, layer, ext string) (geo.TileAddr, error) {
 	file := c.Param("file")
 	y, got, ok := strings.Cut(file, ".")
 	if !ok || got != ext {
 		return geo.TileAddr{}, geo.Invalid("y", "tile name %q: want {y}.%s", file, ext)
 	}
-	return geo.ParseTileAddr(c.Param("z"), c.Param("x"), y)
+	a, err := geo.ParseTileAddr(c.Param("z"), c.Param("x"), y)
+	if err == nil && a.Z > derivedMaxZoom {
+		err = geo.Invalid("z", "zoom %d is above the %s layer's maximum %d", a.Z, layer, derivedMaxZoom)
+	}
+	return a, err
 }
 
 // send writes body with an ETag, honouring If-None-Match.
@@ -68,9 +74,12 @@ func send(c echo.Context, contentType string, body []byte, maxAge int) error {
 
 // heatmapTile answers GET /tiles/heatmap/{z}/{x}/{y}.png?layer=..&radius=..&weight=..&filters.
 func (h *Handler) heatmapTile(c echo.Context) error {
-	a, err := tileAddr(c, "png")
+	a, err := tileAddr(c, "heatmap", "png")
 	if err != nil {
 		return err
+	}
+	if a.Z < derivedMinZoom {
+		return c.NoContent(http.StatusNoContent) // as the catalogue's layers below their range
 	}
 	sel, err := ParseSelection(c.QueryParams(), "radius")
 	if err != nil {
@@ -248,9 +257,12 @@ func (h *Handler) hotspots(c echo.Context) error {
 // densityTile answers GET /tiles/hazard_density/{z}/{x}/{y}.mvt: hazards
 // binned in hexagons sized for the zoom (or cell=), layer "hazard_density".
 func (h *Handler) densityTile(c echo.Context) error {
-	a, err := tileAddr(c, "mvt")
+	a, err := tileAddr(c, "hazard_density", "mvt")
 	if err != nil {
 		return err
+	}
+	if a.Z < derivedMinZoom {
+		return c.NoContent(http.StatusNoContent) // as the catalogue's layers below their range
 	}
 	q := c.QueryParams()
 	if q.Has("layer") {
@@ -280,9 +292,12 @@ func (h *Handler) densityTile(c echo.Context) error {
 // hotspotTile answers GET /tiles/hotspots/{z}/{x}/{y}.mvt?layer=..&cell=..:
 // the city-wide Gi* cells that meet the tile, layer "hotspots".
 func (h *Handler) hotspotTile(c echo.Context) error {
-	a, err := tileAddr(c, "mvt")
+	a, err := tileAddr(c, "hotspots", "mvt")
 	if err != nil {
 		return err
+	}
+	if a.Z < derivedMinZoom {
+		return c.NoContent(http.StatusNoContent) // as the catalogue's layers below their range
 	}
 	if q := c.QueryParams(); !q.Has("layer") {
 		q.Set("layer", "hazards")

@@ -9,6 +9,10 @@ import (
 // (they cover wherever the data is).
 var ruian = [4]float64{119.9, 27.4, 121.3, 28.1}
 
+// The zoom range of the derived layers: below 8 a hexagon or a kernel is
+// under a pixel; above 18 a tile is smaller than a building.
+const derivedMinZoom, derivedMaxZoom = 8, 18
+
 // DerivedLayers describes the tile layers analytics computes, for the tile
 // catalogue and TileJSON.
 func DerivedLayers() []tiles.DerivedLayer {
@@ -24,7 +28,7 @@ func DerivedLayers() []tiles.DerivedLayer {
 		{
 			ID: "hazard_density", Title: "Hazard density (hexagons)", TitleZH: "隐患密度", Format: "mvt", GeometryType: "Polygon",
 			Description: "Hazards binned in flat-topped hexagons (EPSG:4549, anchored at its origin): count, weight and density per km².",
-			MinZoom:     8, MaxZoom: 18, Bounds: ruian, Filters: filters,
+			MinZoom:     derivedMinZoom, MaxZoom: derivedMaxZoom, Bounds: ruian, Filters: filters,
 			Fields: map[string]string{"i": "hexagon column", "j": "hexagon row", "count": "hazards in the cell", "weight": "sum of weights",
 				"density_km2": "hazards per km²", "weighted_density_km2": "weight per km²", "premises": "premises in the cell", "per_100_premises": "hazards per 100 premises",
 				"residents": "residents (grid cell population spread by area)", "per_1000_residents": "hazards per 1,000 residents"},
@@ -32,14 +36,14 @@ func DerivedLayers() []tiles.DerivedLayer {
 		{
 			ID: "hotspots", Title: "Hot spots (Getis-Ord Gi*)", TitleZH: "热点分析", Format: "mvt", GeometryType: "Polygon",
 			Description: "Getis-Ord Gi* on hexagon counts over the city, with Benjamini–Hochberg FDR bins ±3/±2/±1 (99/95/90%).",
-			MinZoom:     8, MaxZoom: 18, Bounds: ruian, Filters: hot,
+			MinZoom:     derivedMinZoom, MaxZoom: derivedMaxZoom, Bounds: ruian, Filters: hot,
 			Fields: map[string]string{"i": "hexagon column", "j": "hexagon row", "count": "points in the cell", "weight": "sum of weights",
 				"density_km2": "points per km²", "weighted_density_km2": "weight per km²", "gi_z": "Gi* z-score", "gi_p": "two-sided p-value", "gi_bin": "confidence bin: ±3 99%, ±2 95%, ±1 90%, 0 not significant"},
 		},
 		{
 			ID: "heatmap", Title: "Kernel density heatmap", TitleZH: "核密度热力图", Format: "png", GeometryType: "raster",
 			Description: "Quartic-kernel density per km² (ArcGIS definition) as 256-pixel PNG tiles on one colour scale per selection.",
-			MinZoom:     8, MaxZoom: 18, Bounds: ruian, Filters: heat, Fields: map[string]string{},
+			MinZoom:     derivedMinZoom, MaxZoom: derivedMaxZoom, Bounds: ruian, Filters: heat, Fields: map[string]string{},
 		},
 	}
 }
