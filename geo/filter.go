@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"sort"
@@ -20,6 +21,15 @@ type Filters []Filter
 type Filter struct {
 	Param  string
 	Values []string
+}
+
+// Name is the filter's parameter without its layer: "class" for both
+// class and roads.class.
+func (f Filter) Name() string {
+	if _, name, ok := strings.Cut(f.Param, "."); ok {
+		return name
+	}
+	return f.Param
 }
 
 // Key is the canonical text of the filters, for cache keys and ETags.
@@ -77,7 +87,16 @@ var AreaParams = []string{"town", "community", "grid_cell"}
 // its own enumeration or boolean column; else that of a layer it references
 // (hazards?kind=group_rental filters by the premise's kind); since/until on
 // its TimeColumn; town/community/grid_cell when it has a grid cell.
+//
+// A parameter named with a layer (roads.class) filters that layer only: in a
+// tile of several layers, one name may mean different columns.
 func (l *Layer) FilterTarget(param string) (FilterTarget, bool) {
+	if scope, name, ok := strings.Cut(param, "."); ok {
+		if scope != l.ID {
+			return FilterTarget{}, false
+		}
+		param = name
+	}
 	if c, ok := l.Filterable(param); ok {
 		return FilterTarget{Kind: OnColumn, Column: c}, true
 	}
@@ -121,8 +140,17 @@ func ParseFilters(layers []*Layer, q url.Values, own ...string) (Filters, error)
 	var out Filters
 	for _, given := range params {
 		raw := q[given]
+		scope, name, scoped := strings.Cut(given, ".")
+		if !scoped {
+			scope, name = "", given
+		} else if len(layers) < 2 || !slices.ContainsFunc(layers, func(l *Layer) bool { return l.ID == scope }) {
+			return nil, Invalid(given, "unknown parameter %q: a filter names its layer (layer.param) only in a tile of several layers, and only one of them (%s)", given, layerList(layers))
+		}
 		p := given
-		if canon, ok := timeAlias[given]; ok {
+		if canon, ok := timeAlias[name]; ok {
+			if scoped {
+				canon = scope + "." + canon
+			}
 			if _, both := q[canon]; both {
 				return nil, Invalid(given, "%s and %s mean the same; give one", given, canon)
 			}
@@ -159,8 +187,14 @@ func ParseFilters(layers []*Layer, q url.Values, own ...string) (Filters, error)
 		out = append(out, Filter{Param: p, Values: values})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Param < out[j].Param })
-	if s, u := out.Get("since"), out.Get("until"); s != nil && u != nil && s[0] >= u[0] {
-		return nil, Invalid("until", "the time window is empty: since/from %s is not before until/to %s", s[0], u[0])
+	for _, scope := range append([]string{""}, layerIDs(layers)...) {
+		since, until := "since", "until"
+		if scope != "" {
+			since, until = scope+".since", scope+".until"
+		}
+		if s, u := out.Get(since), out.Get(until); s != nil && u != nil && s[0] >= u[0] {
+			return nil, Invalid(until, "the time window is empty: %s %s is not before %s %s", since, s[0], until, u[0])
+		}
 	}
 	return out, nil
 }
@@ -185,8 +219,17 @@ func parseValues(layers []*Layer, given, p string, target FilterTarget, raw []st
 				}
 				v = strconv.FormatBool(b)
 			default:
-				if !validValue(layers, p, v) {
-					return nil, Invalid(given, "%s: unknown value %q; want one of %s", given, v, strings.Join(target.Column.Enum, ", "))
+				if l, enum := invalidFor(layers, p, v); l != nil {
+					msg := fmt.Sprintf("%s: unknown value %q for %s; want one of %s", given, v, l.ID, strings.Join(enum, ", "))
+					if !strings.Contains(p, ".") {
+						for _, other := range layers {
+							if t, has := other.FilterTarget(p); has && slices.Contains(t.Column.Enum, v) {
+								msg += fmt.Sprintf(" (a filter applies to each layer of the tile that has it; to filter %s alone, give %s.%s=%s)", other.ID, other.ID, p, v)
+								break
+							}
+						}
+					}
+					return nil, Invalid(given, "%s", msg)
 				}
 			}
 			if !slices.Contains(values, v) {
@@ -206,19 +249,16 @@ func parseValues(layers []*Layer, given, p string, target FilterTarget, raw []st
 	return values, nil
 }
 
-// validValue reports whether v is allowed for parameter p by every layer
-// that filters on p (layers may share a column name with different enums).
-func validValue(layers []*Layer, p, v string) bool {
-	ok := false
+// invalidFor returns the first layer filtering on parameter p whose column
+// does not allow v, with the values it allows (layers may share a column
+// name with different enumerations); nil when every one allows it.
+func invalidFor(layers []*Layer, p, v string) (*Layer, []string) {
 	for _, l := range layers {
-		if t, has := l.FilterTarget(p); has {
-			if !slices.Contains(t.Column.Enum, v) {
-				return false
-			}
-			ok = true
+		if t, has := l.FilterTarget(p); has && !slices.Contains(t.Column.Enum, v) {
+			return l, t.Column.Enum
 		}
 	}
-	return ok
+	return nil, nil
 }
 
 // ParseTime reads a date (YYYY-MM-DD, midnight in China Standard Time, the
@@ -233,12 +273,14 @@ func ParseTime(s string) (time.Time, error) {
 // ChinaTime is China Standard Time (UTC+8, no daylight saving since 1991).
 var ChinaTime = time.FixedZone("CST", 8*3600)
 
-func layerList(layers []*Layer) string {
+func layerList(layers []*Layer) string { return strings.Join(layerIDs(layers), ",") }
+
+func layerIDs(layers []*Layer) []string {
 	s := make([]string, len(layers))
 	for i, l := range layers {
 		s[i] = l.ID
 	}
-	return strings.Join(s, ",")
+	return s
 }
 
 // FilterNames lists the filter parameters the layers accept, sorted.

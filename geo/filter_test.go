@@ -3,6 +3,7 @@ package geo
 import (
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -40,5 +41,54 @@ func TestParseFiltersAliasesAreasAndReferences(t *testing.T) {
 		if !errors.As(err, &ge) || ge.Code != EInvalid || ge.Detail != b.param {
 			t.Errorf("%s %v: %v, want EInvalid naming %q", b.layer, b.q, err, b.param)
 		}
+	}
+}
+
+// TestLayerScopedFilters: in a tile of several layers, layer.param filters
+// that layer alone; an unscoped name applies to each layer that has it.
+func TestLayerScopedFilters(t *testing.T) {
+	towns, roads := Catalogue["towns"], Catalogue["roads"]
+	both := []*Layer{towns, roads}
+	value := TownClasses[0]
+	// Unscoped, the value must suit every layer with the filter; the error
+	// says which layer refused it and how to scope it.
+	_, err := ParseFilters(both, url.Values{"class": {value}})
+	var ge *Error
+	if !errors.As(err, &ge) || ge.Detail != "class" || !strings.Contains(ge.Message, "towns.class="+value) {
+		t.Fatalf("towns,roads?class=%s: %v, want a 400 naming class and suggesting towns.class", value, err)
+	}
+	fs, err := ParseFilters(both, url.Values{"towns.class": {value}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs.Key() != "towns.class="+value || fs[0].Name() != "class" {
+		t.Fatalf("key %q name %q", fs.Key(), fs[0].Name())
+	}
+	if _, ok := towns.FilterTarget("towns.class"); !ok {
+		t.Error("towns.class does not filter towns")
+	}
+	if _, ok := roads.FilterTarget("towns.class"); ok {
+		t.Error("towns.class filters roads")
+	}
+	hazards, hydrants := Catalogue["hazards"], Catalogue["hydrants"]
+	bad := []struct {
+		layers []*Layer
+		q      url.Values
+		param  string
+	}{
+		{[]*Layer{Catalogue["premises"]}, url.Values{"premises.tag": {"red"}}, "premises.tag"}, // one layer: no scope
+		{both, url.Values{"hydrants.status": {"open"}}, "hydrants.status"},                    // not a layer of the tile
+		{both, url.Values{"roads.class": {"castle"}}, "roads.class"},
+		{[]*Layer{hazards, hydrants}, url.Values{"hazards.from": {"2026-03-01"}, "hazards.to": {"2026-01-01"}}, "hazards.until"},
+		{[]*Layer{hazards, hydrants}, url.Values{"hazards.from": {"2026-03-01"}, "hazards.since": {"2026-01-01"}}, "hazards.from"},
+	}
+	for _, b := range bad {
+		_, err := ParseFilters(b.layers, b.q)
+		if !errors.As(err, &ge) || ge.Code != EInvalid || ge.Detail != b.param {
+			t.Errorf("%s %v: %v, want EInvalid naming %q", layerList(b.layers), b.q, err, b.param)
+		}
+	}
+	if _, err := ParseFilters([]*Layer{hazards, hydrants}, url.Values{"hazards.status": {"open"}, "hydrants.status": {"out_of_service"}}); err != nil {
+		t.Errorf("hazards.status and hydrants.status together: %v", err)
 	}
 }

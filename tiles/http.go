@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -186,22 +187,36 @@ func etagMatches(header, etag string) bool {
 	return false
 }
 
-// baseURL is the public root of the service, for absolute URLs.
+// baseURL is the public root of the service, for absolute URLs: the
+// configured public URL, else the request's, as a reverse proxy forwards it
+// (X-Forwarded-Proto/Host). Forwarded values that are not an http(s) scheme
+// or a host[:port] are ignored, so a client cannot plant markup or another
+// scheme in the URLs we hand out; and since the answer then depends on
+// them, shared caches are told so (Vary).
 func (h *Handler) baseURL(c echo.Context) string {
 	if h.PublicURL != "" {
 		return strings.TrimSuffix(h.PublicURL, "/")
 	}
 	r := c.Request()
+	c.Response().Header().Add("Vary", "X-Forwarded-Proto, X-Forwarded-Host")
 	scheme := c.Scheme()
 	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
-		scheme = strings.TrimSpace(strings.Split(p, ",")[0])
+		if p = strings.ToLower(strings.TrimSpace(strings.Split(p, ",")[0])); p == "http" || p == "https" {
+			scheme = p
+		}
 	}
 	host := r.Host
 	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
-		host = strings.TrimSpace(strings.Split(fh, ",")[0])
+		if fh = strings.TrimSpace(strings.Split(fh, ",")[0]); forwardedHost.MatchString(fh) {
+			host = fh
+		}
 	}
 	return scheme + "://" + host
 }
+
+// forwardedHost is a host name, IPv4 or bracketed IPv6 address, with an
+// optional port.
+var forwardedHost = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$`)
 
 // catalogueEntry describes one layer in GET /tiles.
 type catalogueEntry struct {
@@ -323,7 +338,7 @@ func FilterValues(l *geo.Layer) map[string][]string {
 	}
 	if l.GridCell {
 		for _, p := range geo.AreaParams {
-			out[p] = []string{"comma-separated ids of " + p + "s"}
+			out[p] = []string{"comma-separated ids of " + areaPlurals[p]}
 		}
 	}
 	for _, c := range l.Columns {
@@ -436,6 +451,8 @@ func (h *Handler) tileJSON(c echo.Context) error {
 	return c.JSON(http.StatusOK, tj)
 }
 
+var areaPlurals = map[string]string{"town": "towns", "community": "communities", "grid_cell": "grid cells"}
+
 // filterQuery writes filters back as a query string, in canonical order.
 func filterQuery(fs Filters) string {
 	v := url.Values{}
@@ -462,21 +479,28 @@ func (h *Handler) purge(c echo.Context) error {
 	if h.AdminToken == "" {
 		return &geo.Error{Code: geo.EForbidden, Message: "admin endpoints are disabled: set ONEMAP_ADMIN_TOKEN to enable them"}
 	}
-	auth := c.Request().Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(h.AdminToken)) != 1 {
+	// The scheme is case-insensitive (RFC 9110 §11.1).
+	scheme, token, ok := strings.Cut(strings.TrimSpace(c.Request().Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(h.AdminToken)) != 1 {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="onemap admin"`)
 		return &geo.Error{Code: geo.EUnauthorized, Message: "a valid admin token is required", Detail: "Authorization"}
+	}
+	// A purge that read less than it was given would drop too much or too
+	// little: each parameter once, none empty.
+	for p, v := range c.QueryParams() {
+		switch {
+		case p != "layer" && p != "bbox":
+			return geo.Invalid(p, "unknown parameter %q: purge takes layer and bbox", p)
+		case len(v) > 1:
+			return geo.Invalid(p, "%s given %d times; purge one layer (or all, without layer) at a time", p, len(v))
+		case strings.TrimSpace(v[0]) == "":
+			return geo.Invalid(p, "%s is empty; leave it out to purge everywhere", p)
+		}
 	}
 	layer := c.QueryParam("layer")
 	if layer != "" {
 		if _, err := geo.LookupLayer(layer); err != nil {
 			return geo.Invalid("layer", "unknown layer %q", layer)
-		}
-	}
-	for p := range c.QueryParams() {
-		if p != "layer" && p != "bbox" {
-			return geo.Invalid(p, "unknown parameter %q: purge takes layer and bbox", p)
 		}
 	}
 	var bbox *[4]float64

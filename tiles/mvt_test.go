@@ -1,6 +1,7 @@
 package tiles_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -417,6 +418,42 @@ func TestFiltersReturnExactlyTheMatchingFeatures(t *testing.T) {
 		if want == 0 {
 			t.Errorf("%s?%s: no matching feature in the test tile, the test proves nothing", tc.layer, tc.query)
 		}
+	}
+}
+
+// TestLayerScopedFiltersInSeveralLayers: a tile of several layers is its
+// layers' tiles concatenated, so with hazards.status=open it must be the
+// byte-for-byte concatenation of hazards?status=open and unfiltered hydrants.
+func TestLayerScopedFiltersInSeveralLayers(t *testing.T) {
+	loadDemo(t)
+	ctx := context.Background()
+	svc := tiles.NewService(postgistest.DB(t), tiles.Config{}, nil)
+	lon, lat := townCore(t)
+	addr := geo.TileOf(16, lon, lat)
+	tileOf := func(ids, query string) []byte {
+		t.Helper()
+		layers, err := tiles.ParseLayers(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, _ := url.ParseQuery(query)
+		fs, err := tiles.ParseFilters(layers, q)
+		if err != nil {
+			t.Fatalf("%s?%s: %v", ids, query, err)
+		}
+		tile, err := svc.Tile(ctx, tiles.Request{Layers: layers, Addr: addr, Filters: fs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tile.Identity
+	}
+	open, all := tileOf("hazards", "status=open"), tileOf("hazards", "")
+	hydrants := tileOf("hydrants", "")
+	if len(open) == 0 || len(hydrants) == 0 || bytes.Equal(open, all) {
+		t.Fatalf("tile %v: %d bytes of open hazards (%d of all), %d of hydrants: the test needs both layers and a filter that drops some", addr, len(open), len(all), len(hydrants))
+	}
+	if got := tileOf("hazards,hydrants", "hazards.status=open"); !bytes.Equal(got, append(append([]byte{}, open...), hydrants...)) {
+		t.Errorf("hazards,hydrants?hazards.status=open (%d bytes) is not hazards?status=open then hydrants (%d + %d)", len(got), len(open), len(hydrants))
 	}
 }
 

@@ -119,7 +119,7 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 		AllowOrigins:  splitList(cfg.CORSOrigins),
 		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete, http.MethodOptions},
 		AllowHeaders:  []string{"Authorization", "Content-Type", "If-None-Match"},
-		ExposeHeaders: []string{"ETag", echo.HeaderXRequestID, "X-Heatmap-Max"},
+		ExposeHeaders: []string{"ETag", echo.HeaderXRequestID, "X-Heatmap-Max", "X-Tile-Truncated"},
 		MaxAge:        86400,
 	}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "20M", Skipper: withoutBody}))
@@ -193,6 +193,14 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			body = errorBody{Error: http.StatusText(he.Code)}
 			if msg, ok := he.Message.(string); ok && msg != http.StatusText(he.Code) {
 				body.Detail = msg
+			}
+		}
+		// Every error says where, even when it has no parameter to name:
+		// the methods the path takes, or the path.
+		if body.Detail == "" {
+			body.Detail = c.Request().URL.Path
+			if allow := c.Response().Header().Get("Allow"); status == http.StatusMethodNotAllowed && allow != "" {
+				body.Detail = "allowed: " + allow
 			}
 		}
 		if status >= 500 {

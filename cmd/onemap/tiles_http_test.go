@@ -92,6 +92,12 @@ func TestTileHTTPRules(t *testing.T) {
 		{"purge wrong token", "POST", "/admin/tiles/purge", map[string]string{"Authorization": "Bearer nope"}, want{status: 401}},
 		{"purge bad bbox", "POST", "/admin/tiles/purge?bbox=1,2,3", map[string]string{"Authorization": "Bearer s3cret"}, want{status: 400, param: "bbox"}},
 		{"purge", "POST", "/admin/tiles/purge?layer=premises&bbox=120.5,27.7,120.8,27.9", map[string]string{"Authorization": "Bearer s3cret"}, want{status: 200}},
+		{"no such route", "GET", "/tiles/premises/", nil, want{status: 404}},
+		{"parameter without a name", "GET", tileURL + "?=red", nil, want{status: 400}},
+		{"method not allowed", "DELETE", "/tiles/premises.json", nil, want{status: 405}},
+		{"purge empty bbox", "POST", "/admin/tiles/purge?layer=premises&bbox=", map[string]string{"Authorization": "Bearer s3cret"}, want{status: 400, param: "bbox"}},
+		{"purge two layers", "POST", "/admin/tiles/purge?layer=premises&layer=towns", map[string]string{"Authorization": "Bearer s3cret"}, want{status: 400, param: "layer"}},
+		{"purge, scheme in lower case", "POST", "/admin/tiles/purge?layer=premises", map[string]string{"Authorization": "bearer s3cret"}, want{status: 200}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,6 +140,10 @@ func TestTileHTTPRules(t *testing.T) {
 			if rec.Code >= 400 {
 				if body == nil || body["error"] == nil || body["error"] == "" {
 					t.Fatalf("error without a JSON body: %s", rec.Body)
+				}
+				// Every error says what and where.
+				if d, _ := body["detail"].(string); d == "" {
+					t.Errorf("error %q without a detail", body["error"])
 				}
 				if tc.want.param != "" && body["detail"] != tc.want.param {
 					t.Errorf("detail %v, want the parameter %q (%v)", body["detail"], tc.want.param, body["error"])
@@ -322,6 +332,29 @@ func TestTileJSONAndCatalogue(t *testing.T) {
 		path := strings.NewReplacer("https://map.example.org", "", "{z}", strconv.Itoa(a.Z), "{x}", strconv.Itoa(a.X), "{y}", strconv.Itoa(a.Y)).Replace(tilesURL)
 		if rec, _ := do(t, e, "GET", path, nil); rec.Code != 200 && rec.Code != 204 {
 			t.Errorf("%s: its tiles URL %s answers %d %s", target, path, rec.Code, rec.Body)
+		}
+	}
+	// Forwarded values that are no scheme or host are not echoed, and the
+	// answer says it varies with them.
+	for _, h := range []map[string]string{
+		{"X-Forwarded-Proto": "javascript", "X-Forwarded-Host": `evil"/><x`},
+		{"X-Forwarded-Proto": "https, http", "X-Forwarded-Host": "map.example.org:8443, inner:80"},
+		{"X-Forwarded-Host": "[2001:db8::1]:8080"},
+	} {
+		rec, doc := do(t, e, "GET", "/tiles/roads.json", h)
+		u := doc["tiles"].([]any)[0].(string)
+		want := "http://example.com/tiles/roads/"
+		switch {
+		case h["X-Forwarded-Proto"] == "https, http":
+			want = "https://map.example.org:8443/tiles/roads/"
+		case h["X-Forwarded-Host"] == "[2001:db8::1]:8080":
+			want = "http://[2001:db8::1]:8080/tiles/roads/"
+		}
+		if !strings.HasPrefix(u, want) {
+			t.Errorf("forwarded %v: tiles URL %q, want it to start %q", h, u, want)
+		}
+		if v := strings.Join(rec.Header().Values("Vary"), ","); !strings.Contains(v, "X-Forwarded-Host") {
+			t.Errorf("forwarded %v: Vary %q does not name X-Forwarded-Host", h, v)
 		}
 	}
 	// Commas a client escaped name the same layers.

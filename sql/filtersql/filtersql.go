@@ -33,7 +33,7 @@ func Where(l *geo.Layer, alias string, fs geo.Filters, args []any) (string, []an
 			v, _ := time.Parse(time.RFC3339, f.Values[0])
 			args = append(args, v)
 			op := ">="
-			if f.Param == "until" {
+			if f.Name() == "until" {
 				op = "<"
 			}
 			fmt.Fprintf(&b, " AND %s %s $%d", col(t.Column.Name), op, len(args))
@@ -43,7 +43,7 @@ func Where(l *geo.Layer, alias string, fs geo.Filters, args []any) (string, []an
 				ids[i], _ = strconv.ParseInt(v, 10, 64)
 			}
 			args = append(args, ids)
-			switch f.Param {
+			switch f.Name() {
 			case "grid_cell":
 				fmt.Fprintf(&b, " AND %s = ANY($%d::bigint[])", col("grid_cell_id"), len(args))
 			case "community":
