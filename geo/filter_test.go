@@ -77,7 +77,7 @@ func TestLayerScopedFilters(t *testing.T) {
 		param  string
 	}{
 		{[]*Layer{Catalogue["premises"]}, url.Values{"premises.tag": {"red"}}, "premises.tag"}, // one layer: no scope
-		{both, url.Values{"hydrants.status": {"open"}}, "hydrants.status"},                    // not a layer of the tile
+		{both, url.Values{"hydrants.status": {"open"}}, "hydrants.status"},                     // not a layer of the tile
 		{both, url.Values{"roads.class": {"castle"}}, "roads.class"},
 		{[]*Layer{hazards, hydrants}, url.Values{"hazards.from": {"2026-03-01"}, "hazards.to": {"2026-01-01"}}, "hazards.until"},
 		{[]*Layer{hazards, hydrants}, url.Values{"hazards.from": {"2026-03-01"}, "hazards.since": {"2026-01-01"}}, "hazards.from"},
