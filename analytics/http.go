@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/labstack/echo/v4"
@@ -21,6 +22,8 @@ import (
 type Handler struct {
 	KDE     *KDEService
 	Density *DensityService
+	// Metrics, if set, times the tile routes in the tile latency histogram.
+	Metrics *tiles.Metrics
 }
 
 // Register adds the routes to e. The tile routes are more specific than the
@@ -33,13 +36,29 @@ func (h *Handler) Register(e *echo.Echo) {
 		h.Density.Points = h.KDE.Points
 	}
 	get := []string{http.MethodGet, http.MethodHead}
-	e.Match(get, "/tiles/heatmap/:z/:x/:file", h.heatmapTile)
-	e.Match(get, "/tiles/hazard_density/:z/:x/:file", h.densityTile)
-	e.Match(get, "/tiles/hotspots/:z/:x/:file", h.hotspotTile)
+	e.Match(get, "/tiles/heatmap/:z/:x/:file", h.timed("heatmap", h.heatmapTile))
+	e.Match(get, "/tiles/hazard_density/:z/:x/:file", h.timed("hazard_density", h.densityTile))
+	e.Match(get, "/tiles/hotspots/:z/:x/:file", h.timed("hotspots", h.hotspotTile))
 	e.GET("/api/v1/kde", h.kdePoint)
 	e.GET("/api/v1/kde/grid", h.kdeGrid)
 	e.GET("/api/v1/density", h.density)
 	e.GET("/api/v1/hotspots", h.hotspots)
+}
+
+// timed records a tile route's answers (not its refusals) in the tile
+// latency histogram under layer and the tile's zoom.
+func (h *Handler) timed(layer string, next echo.HandlerFunc) echo.HandlerFunc {
+	if h.Metrics == nil {
+		return next
+	}
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if z, zerr := strconv.Atoi(c.Param("z")); err == nil && zerr == nil {
+			h.Metrics.ObserveDerived(layer, z, time.Since(start))
+		}
+		return err
+	}
 }
 
 // tileAddr reads z/x/{y}.ext of a derived layer's tile, checking the

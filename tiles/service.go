@@ -309,19 +309,37 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg.MustRegister(m.latency, m.cache, m.size, m.truncations)
 	}
 	m.hit, m.miss = m.cache.WithLabelValues("hit"), m.cache.WithLabelValues("miss")
+	// Every layer's truncation count exists from the start, at zero, so
+	// that a rate or an alert over it has a series before the first one.
+	for _, id := range geo.LayerIDs() {
+		m.truncations.WithLabelValues(id)
+	}
 	return m
 }
 
-func (m *Metrics) observe(r Request, result string, t *Tile, took time.Duration) {
-	k := observerKey{layer: "multi", zoom: r.Addr.Z}
-	if len(r.Layers) == 1 {
-		k.layer = r.Layers[0].ID
-	}
+// observer returns the latency histogram of (layer, zoom).
+func (m *Metrics) observer(layer string, zoom int) prometheus.Observer {
+	k := observerKey{layer: layer, zoom: zoom}
 	o, ok := m.observers.Load(k)
 	if !ok {
-		o, _ = m.observers.LoadOrStore(k, m.latency.WithLabelValues(k.layer, strconv.Itoa(k.zoom)))
+		o, _ = m.observers.LoadOrStore(k, m.latency.WithLabelValues(layer, strconv.Itoa(zoom)))
 	}
-	o.(prometheus.Observer).Observe(took.Seconds())
+	return o.(prometheus.Observer)
+}
+
+// ObserveDerived records the time to answer a tile of a layer made outside
+// the service (the analytics' heatmap, hexagons and hot spots), in the same
+// histogram as the catalogue's layers.
+func (m *Metrics) ObserveDerived(layer string, zoom int, took time.Duration) {
+	m.observer(layer, zoom).Observe(took.Seconds())
+}
+
+func (m *Metrics) observe(r Request, result string, t *Tile, took time.Duration) {
+	layer := "multi"
+	if len(r.Layers) == 1 {
+		layer = r.Layers[0].ID
+	}
+	m.observer(layer, r.Addr.Z).Observe(took.Seconds())
 	if result == "hit" {
 		m.hit.Inc()
 		return

@@ -135,10 +135,11 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 		postgis.NewPoolCollector(db))
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 
+	tileMetrics := tiles.NewMetrics(reg)
 	ts := tiles.NewService(db, tiles.Config{
 		CacheBytes: int64(cfg.TileCacheMB) << 20, FeatureCap: cfg.TileFeatureCap, ClusterAbove: cfg.TileClusterAbove,
 		TileTimeout: cfg.TileTimeout,
-	}, tiles.NewMetrics(reg))
+	}, tileMetrics)
 	th := &tiles.Handler{Service: ts, Extents: db, PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken,
 		Derived: analytics.DerivedLayers()}
 	th.Register(e)
@@ -146,7 +147,7 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	// one Register shares with hexagon density and hot spots.
 	kde := analytics.NewKDEService(db, analytics.Limits{})
 	kde.Points = analytics.NewPointCache(db, int64(cfg.PointCacheMB)<<20)
-	ah := &analytics.Handler{KDE: kde, Density: analytics.NewDensityService(db, analytics.Limits{})}
+	ah := &analytics.Handler{KDE: kde, Density: analytics.NewDensityService(db, analytics.Limits{}), Metrics: tileMetrics}
 	ah.Register(e)
 	(&analytics.StatsHandler{Stats: &analytics.StatsService{DB: db}}).Register(e)
 	(&analytics.CoverageHandler{Coverage: analytics.NewCoverageService(db), Spacing: &analytics.SpacingService{DB: db},

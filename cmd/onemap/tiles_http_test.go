@@ -445,9 +445,15 @@ func TestMetricsEndpoint(t *testing.T) {
 	u := fmt.Sprintf("/tiles/premises/%d/%d/%d.mvt", core.Z, core.X, core.Y)
 	do(t, e, "GET", u, nil)
 	do(t, e, "GET", u, nil)
+	// A derived layer's tile is timed in the same histogram.
+	if rec, _ := do(t, e, "GET", fmt.Sprintf("/tiles/hazard_density/%d/%d/%d.mvt", core.Z-2, core.X>>2, core.Y>>2), nil); rec.Code != 200 {
+		t.Fatalf("hazard_density tile: %d", rec.Code)
+	}
 	rec, _ := do(t, e, "GET", "/metrics", nil)
 	body := rec.Body.String()
 	for _, m := range []string{"onemap_tile_duration_seconds_bucket{layer=\"premises\",zoom=\"16\"", `onemap_tile_cache_requests_total{result="hit"} 1`,
+		fmt.Sprintf(`onemap_tile_duration_seconds_count{layer="hazard_density",zoom="%d"} 1`, core.Z-2),
+		`onemap_tile_truncations_total{layer="premises"} 0`,
 		`onemap_tile_cache_requests_total{result="miss"} 1`, "onemap_tile_bytes_bucket", "onemap_db_pool_total_conns", "onemap_db_pool_acquires_total"} {
 		if !strings.Contains(body, m) {
 			t.Errorf("/metrics lacks %s", m)
