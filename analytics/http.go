@@ -24,6 +24,17 @@ type Handler struct {
 	Density *DensityService
 	// Metrics, if set, times the tile routes in the tile latency histogram.
 	Metrics *tiles.Metrics
+	// MaxAge is the Cache-Control max-age of a layer's tiles where it is
+	// configured (ONEMAP_TILE_MAX_AGE); 60 s otherwise, as the data behind
+	// them changes with every hazard reported.
+	MaxAge map[string]int
+}
+
+func (h *Handler) maxAge(layer string) int {
+	if a, ok := h.MaxAge[layer]; ok {
+		return a
+	}
+	return 60
 }
 
 // Register adds the routes to e. The tile routes are more specific than the
@@ -117,7 +128,7 @@ func (h *Handler) heatmapTile(c echo.Context) error {
 	if top, err := h.KDE.ScaleMax(ctx, sel, r); err == nil { // memoised: TilePNG has just computed it
 		c.Response().Header().Set("X-Heatmap-Max", strconv.FormatFloat(top, 'g', 4, 64)) // per km², the ramp's top
 	}
-	return send(c, "image/png", png, 60)
+	return send(c, "image/png", png, h.maxAge("heatmap"))
 }
 
 // kdePoint answers GET /api/v1/kde?layer=..&lon=..&lat=..&radius=..
@@ -305,7 +316,7 @@ func (h *Handler) densityTile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return sendTile(c, b)
+	return sendTile(c, b, h.maxAge("hazard_density"))
 }
 
 // hotspotTile answers GET /tiles/hotspots/{z}/{x}/{y}.mvt?layer=..&cell=..:
@@ -334,7 +345,7 @@ func (h *Handler) hotspotTile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return sendTile(c, b)
+	return sendTile(c, b, h.maxAge("hotspots"))
 }
 
 // hotspotRequest is what a hot-spot request asks for.
@@ -391,6 +402,6 @@ func cellsIn(cells []HexStat, box [4]float64) []HexStat {
 
 // sendTile sends a derived layer's MVT bytes as the catalogue's tiles are
 // sent (gzip when accepted, a validator per encoding, 204 when empty).
-func sendTile(c echo.Context, b []byte) error {
-	return tiles.WriteTile(c, tiles.Encode(b), 60)
+func sendTile(c echo.Context, b []byte, maxAge int) error {
+	return tiles.WriteTile(c, tiles.Encode(b), maxAge)
 }

@@ -33,6 +33,9 @@ type Handler struct {
 	// Derived are tile layers computed by other packages (analytics), served
 	// on their own routes; they are listed in the catalogue and have TileJSON.
 	Derived []DerivedLayer
+	// MaxAge overrides the catalogue's Cache-Control max-age of a layer's
+	// tiles, seconds by layer id (ONEMAP_TILE_MAX_AGE).
+	MaxAge map[string]int
 }
 
 // DerivedLayer describes a tile layer that is computed, not a table.
@@ -78,15 +81,20 @@ func (h *Handler) tile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return WriteTile(c, t, maxAge(layers))
+	return WriteTile(c, t, h.maxAge(layers))
 }
 
-// maxAge is the shortest Cache-Control max-age of the layers.
-func maxAge(layers []*geo.Layer) int {
+// maxAge is the shortest Cache-Control max-age of the layers: the
+// configured one (ONEMAP_TILE_MAX_AGE), else the catalogue's.
+func (h *Handler) maxAge(layers []*geo.Layer) int {
 	age := -1
 	for _, l := range layers {
-		if age < 0 || l.CacheMaxAge < age {
-			age = l.CacheMaxAge
+		a, ok := h.MaxAge[l.ID]
+		if !ok {
+			a = l.CacheMaxAge
+		}
+		if age < 0 || a < age {
+			age = a
 		}
 	}
 	return max(age, 0)

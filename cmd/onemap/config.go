@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/onemap-city/onemap/analytics"
 	"github.com/onemap-city/onemap/geo"
 )
 
@@ -42,6 +43,8 @@ type Config struct {
 	TileClusterAbove int
 	TileTimeout      time.Duration
 	CoveragePresets  string
+	TileMaxAge       string
+	tileMaxAges      map[string]int // TileMaxAge parsed by Validate
 
 	envErr error // a malformed ONEMAP_* number or duration
 }
@@ -79,6 +82,7 @@ func (c *Config) settings() []setting {
 		{"tile-feature-cap", "ONEMAP_TILE_FEATURE_CAP", "20000", "most features (or clusters) of one layer in one tile; more is truncated and signalled", false, &c.TileFeatureCap},
 		{"tile-cluster-above", "ONEMAP_TILE_CLUSTER_ABOVE", "3000", "a point layer with more features than this in one tile is sent as clusters there (-1: only below each layer's cluster zoom)", false, &c.TileClusterAbove},
 		{"tile-timeout", "ONEMAP_TILE_TIMEOUT", "10s", "longest a tile's query may run (then 504)", false, &c.TileTimeout},
+		{"tile-max-age", "ONEMAP_TILE_MAX_AGE", "", "comma-separated layer=seconds: the Cache-Control max-age of a layer's tiles, overriding the catalogue's (e.g. hydrants=30,premises=3600)", false, &c.TileMaxAge},
 		{"coverage-presets", "ONEMAP_COVERAGE_PRESETS", "", "JSON file of extra coverage presets (docs/COVERAGE.md), added to the built-in ones", false, &c.CoveragePresets},
 	}
 }
@@ -164,6 +168,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("ONEMAP_COVERAGE_PRESETS / --coverage-presets: %w", err)
 		}
 	}
+	ages, err := parseMaxAges(c.TileMaxAge)
+	if err != nil {
+		return fmt.Errorf("ONEMAP_TILE_MAX_AGE / --tile-max-age %q: %w", c.TileMaxAge, err)
+	}
+	c.tileMaxAges = ages
 	if c.DBMaxConns < 1 {
 		return fmt.Errorf("ONEMAP_DB_MAX_CONNS / --db-max-conns %d: want at least 1", c.DBMaxConns)
 	}
@@ -173,6 +182,34 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// parseMaxAges reads layer=seconds pairs: a catalogue or derived layer
+// each, at most once, 0 to a year.
+func parseMaxAges(s string) (map[string]int, error) {
+	ages := map[string]int{}
+	if strings.TrimSpace(s) == "" {
+		return ages, nil
+	}
+	derived := map[string]bool{}
+	for _, d := range analytics.DerivedLayers() {
+		derived[d.ID] = true
+	}
+	for _, pair := range strings.Split(s, ",") {
+		id, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if _, known := geo.Catalogue[id]; !ok || !(known || derived[id]) {
+			return nil, fmt.Errorf("%q: want layer=seconds with a layer of the tile catalogue", pair)
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 365*24*3600 {
+			return nil, fmt.Errorf("%q: want whole seconds from 0 to 31536000", pair)
+		}
+		if _, twice := ages[id]; twice {
+			return nil, fmt.Errorf("%s is given twice", id)
+		}
+		ages[id] = n
+	}
+	return ages, nil
 }
 
 // Logger builds the process logger from the log settings.

@@ -597,3 +597,36 @@ func TestCompressedAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestTileMaxAgeSetting: ONEMAP_TILE_MAX_AGE sets a layer's Cache-Control
+// (derived layers too), a tile of several layers takes the shortest, and a
+// malformed setting is refused at start.
+func TestTileMaxAgeSetting(t *testing.T) {
+	loadDemo(t)
+	for _, bad := range []string{"castles=30", "hydrants", "hydrants=-1", "hydrants=soon", "hydrants=30,hydrants=40", "hydrants=99999999"} {
+		if _, err := parseMaxAges(bad); err == nil {
+			t.Errorf("ONEMAP_TILE_MAX_AGE=%q accepted", bad)
+		}
+	}
+	cfg := testConfig()
+	ages, err := parseMaxAges("hydrants=7, premises=3600,hazard_density=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.tileMaxAges = ages
+	e := newServer(cfg, postgistest.DB(t), quiet).Echo
+	core, _ := coreTile(t)
+	for path, want := range map[string]string{
+		fmt.Sprintf("/tiles/hydrants/%d/%d/%d.mvt", core.Z, core.X, core.Y):               "public, max-age=7",
+		fmt.Sprintf("/tiles/premises/%d/%d/%d.mvt", core.Z, core.X, core.Y):               "public, max-age=3600",
+		fmt.Sprintf("/tiles/premises,hydrants/%d/%d/%d.mvt", core.Z, core.X, core.Y):      "public, max-age=7",
+		fmt.Sprintf("/tiles/towns/%d/%d/%d.mvt", core.Z, core.X, core.Y):                  fmt.Sprintf("public, max-age=%d", geo.Catalogue["towns"].CacheMaxAge),
+		fmt.Sprintf("/tiles/hazard_density/%d/%d/%d.mvt", core.Z-2, core.X>>2, core.Y>>2): "public, max-age=5",
+		fmt.Sprintf("/tiles/hotspots/%d/%d/%d.mvt", core.Z-2, core.X>>2, core.Y>>2):       "public, max-age=60",
+	} {
+		rec, _ := do(t, e, "GET", path, nil)
+		if got := rec.Header().Get("Cache-Control"); rec.Code >= 300 || got != want {
+			t.Errorf("GET %s: %d, Cache-Control %q, want %q", path, rec.Code, got, want)
+		}
+	}
+}
