@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -368,20 +369,20 @@ func (h *Handler) hotspotRequest(c echo.Context, own ...string) (hotspotRequest,
 	if hr.size, err = h.Density.CellSize(c.QueryParam("cell"), 200); err != nil {
 		return hr, err
 	}
-	hr.band, hr.fdr, err = hotspotParams(c)
+	hr.band, hr.fdr, err = hotspotParams(c.QueryParams())
 	return hr, err
 }
 
 // hotspotParams reads band (metres; 0 = the default rule) and fdr (default
 // true). Failures are EInvalid naming the parameter.
-func hotspotParams(c echo.Context) (band float64, fdr bool, err error) {
+func hotspotParams(q url.Values) (band float64, fdr bool, err error) {
 	fdr = true
-	if s := c.QueryParam("band"); s != "" {
+	if s := q.Get("band"); s != "" {
 		if band, err = strconv.ParseFloat(s, 64); err != nil || !(band > 0 && band <= 50000) {
 			return 0, false, geo.Invalid("band", "band %q: want a distance in metres, above 0 and at most 50000", s)
 		}
 	}
-	if s := c.QueryParam("fdr"); s != "" {
+	if s := q.Get("fdr"); s != "" {
 		if fdr, err = strconv.ParseBool(s); err != nil {
 			return 0, false, geo.Invalid("fdr", "fdr %q: want true or false", s)
 		}

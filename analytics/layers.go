@@ -1,13 +1,12 @@
 package analytics
 
 import (
+	"context"
+	"net/url"
+
 	"github.com/onemap-city/onemap/geo"
 	"github.com/onemap-city/onemap/tiles"
 )
-
-// ruian is the demo city's extent, for the TileJSON of computed layers
-// (they cover wherever the data is).
-var ruian = [4]float64{119.9, 27.4, 121.3, 28.1}
 
 // The zoom range of the derived layers: below 8 a hexagon or a kernel is
 // under a pixel; above 18 a tile is smaller than a building.
@@ -28,7 +27,7 @@ func DerivedLayers() []tiles.DerivedLayer {
 		{
 			ID: "hazard_density", Title: "Hazard density (hexagons)", TitleZH: "隐患密度", Format: "mvt", GeometryType: "Polygon",
 			Description: "Hazards binned in flat-topped hexagons (EPSG:4549, anchored at its origin): count, weight and density per km².",
-			MinZoom:     derivedMinZoom, MaxZoom: derivedMaxZoom, Bounds: ruian, Filters: filters,
+			MinZoom:     derivedMinZoom, MaxZoom: derivedMaxZoom, Filters: filters, Check: checkDensityQuery,
 			Fields: map[string]string{"i": "hexagon column", "j": "hexagon row", "count": "hazards in the cell", "weight": "sum of weights",
 				"density_km2": "hazards per km²", "weighted_density_km2": "weight per km²", "premises": "premises in the cell", "per_100_premises": "hazards per 100 premises",
 				"residents": "residents (grid cell population spread by area)", "per_1000_residents": "hazards per 1,000 residents"},
@@ -36,14 +35,70 @@ func DerivedLayers() []tiles.DerivedLayer {
 		{
 			ID: "hotspots", Title: "Hot spots (Getis-Ord Gi*)", TitleZH: "热点分析", Format: "mvt", GeometryType: "Polygon",
 			Description: "Getis-Ord Gi* on hexagon counts over the city, with Benjamini–Hochberg FDR bins ±3/±2/±1 (99/95/90%).",
-			MinZoom:     derivedMinZoom, MaxZoom: derivedMaxZoom, Bounds: ruian, Filters: hot,
+			MinZoom:     derivedMinZoom, MaxZoom: derivedMaxZoom, Filters: hot, Check: checkHotspotQuery,
 			Fields: map[string]string{"i": "hexagon column", "j": "hexagon row", "count": "points in the cell", "weight": "sum of weights",
 				"density_km2": "points per km²", "weighted_density_km2": "weight per km²", "gi_z": "Gi* z-score", "gi_p": "two-sided p-value", "gi_bin": "confidence bin: ±3 99%, ±2 95%, ±1 90%, 0 not significant"},
 		},
 		{
 			ID: "heatmap", Title: "Kernel density heatmap", TitleZH: "核密度热力图", Format: "png", GeometryType: "raster",
 			Description: "Quartic-kernel density per km² (ArcGIS definition) as 256-pixel PNG tiles on one colour scale per selection.",
-			MinZoom:     derivedMinZoom, MaxZoom: derivedMaxZoom, Bounds: ruian, Filters: heat, Fields: map[string]string{},
+			MinZoom:     derivedMinZoom, MaxZoom: derivedMaxZoom, Filters: heat, Fields: map[string]string{}, Check: checkHeatmapQuery,
 		},
 	}
+}
+
+// The checks of the derived layers' TileJSON queries: what their tile
+// handlers check before computing anything (the selection, cell, band, fdr,
+// radius), returning the table the tiles show.
+
+func checkDensityQuery(q url.Values) (string, error) {
+	if q.Has("layer") {
+		return "", geo.Invalid("layer", "hazard_density tiles are of hazards; use /api/v1/density for other layers")
+	}
+	q = cloneWith(q, "layer", "hazards")
+	sel, err := ParseSelection(q, "cell")
+	if err != nil {
+		return "", err
+	}
+	_, err = (&DensityService{Limits: DefaultLimits}).CellSize(q.Get("cell"), 1)
+	return sel.Layer.Table, err
+}
+
+func checkHotspotQuery(q url.Values) (string, error) {
+	if !q.Has("layer") {
+		q = cloneWith(q, "layer", "hazards")
+	}
+	sel, err := ParseSelection(q, "cell", "band", "fdr")
+	if err != nil {
+		return "", err
+	}
+	if _, err = (&DensityService{Limits: DefaultLimits}).CellSize(q.Get("cell"), 1); err != nil {
+		return "", err
+	}
+	_, _, err = hotspotParams(q)
+	return sel.Layer.Table, err
+}
+
+func checkHeatmapQuery(q url.Values) (string, error) {
+	sel, err := ParseSelection(q, "radius")
+	if err != nil {
+		return "", err
+	}
+	if r := q.Get("radius"); r != "" {
+		// A given radius is checked against the limits without data.
+		if _, err := (&KDEService{Limits: DefaultLimits}).Radius(context.Background(), sel, r); err != nil {
+			return "", err
+		}
+	}
+	return sel.Layer.Table, nil
+}
+
+// cloneWith returns a copy of q with key set to value.
+func cloneWith(q url.Values, key, value string) url.Values {
+	c := make(url.Values, len(q)+1)
+	for k, v := range q {
+		c[k] = v
+	}
+	c.Set(key, value)
+	return c
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // MaxZoom is the deepest zoom level any layer can be served at.
@@ -28,9 +29,17 @@ func ParseTileAddr(z, x, y string) (TileAddr, error) {
 		s    string
 		v    *int
 	}{{"z", z, &t.Z}, {"x", x, &t.X}, {"y", y, &t.Y}} {
-		n, err := strconv.Atoi(p.s)
-		if err != nil {
+		// Digits only, without a sign or leading zeros: one tile has one
+		// URL, so caches (ours, a CDN's, a browser's) hold it once.
+		if p.s == "" || strings.Trim(p.s, "0123456789") != "" {
 			return TileAddr{}, Invalid(p.name, "%s must be a whole number, got %q", p.name, p.s)
+		}
+		if len(p.s) > 1 && p.s[0] == '0' {
+			return TileAddr{}, Invalid(p.name, "%s %q: write it without leading zeros", p.name, p.s)
+		}
+		n, err := strconv.Atoi(p.s)
+		if err != nil || n > 1<<30 {
+			return TileAddr{}, Invalid(p.name, "%s %s is out of range", p.name, p.s)
 		}
 		*p.v = n
 	}

@@ -46,7 +46,11 @@ type DerivedLayer struct {
 	Fields                          map[string]string
 	Filters                         map[string][]string
 	Format                          string // "mvt" or "png"
-	Bounds                          [4]float64
+	// Check validates a TileJSON request's query as the layer's tiles
+	// would, so that a TileJSON is never handed out with tile URLs that
+	// fail, and returns the table whose data the tiles show (its extent
+	// bounds the TileJSON). Nil: any query, the world's bounds.
+	Check func(q url.Values) (table string, err error)
 }
 
 // Register adds the tile routes to e.
@@ -288,6 +292,16 @@ func (h *Handler) catalogue(c echo.Context) error {
 // derivedTileJSON is the TileJSON of a derived layer; query parameters are
 // carried into the tile URL as they are (the layer's own handler checks them).
 func (h *Handler) derivedTileJSON(c echo.Context, d DerivedLayer) error {
+	var bounds *[4]float64
+	if d.Check != nil {
+		table, err := d.Check(c.QueryParams())
+		if err != nil {
+			return err
+		}
+		if bounds, err = h.Extents.Extent(c.Request().Context(), table); err != nil {
+			return err
+		}
+	}
 	u := h.baseURL(c) + "/tiles/" + d.ID + "/{z}/{x}/{y}." + d.Format
 	if q := c.QueryParams().Encode(); q != "" {
 		u += "?" + q
@@ -295,14 +309,33 @@ func (h *Handler) derivedTileJSON(c echo.Context, d DerivedLayer) error {
 	u = CarryToken(c, u)
 	tj := TileJSON{
 		TileJSON: "3.0.0", Name: d.ID, Description: d.Description, Version: "1.0.0", Attribution: geo.Attribution,
-		Scheme: "xyz", Tiles: []string{u}, MinZoom: d.MinZoom, MaxZoom: d.MaxZoom, Bounds: d.Bounds,
-		Center:       [3]float64{(d.Bounds[0] + d.Bounds[2]) / 2, (d.Bounds[1] + d.Bounds[3]) / 2, float64(d.MinZoom)},
+		Scheme: "xyz", Tiles: []string{u}, MinZoom: d.MinZoom, MaxZoom: d.MaxZoom,
 		VectorLayers: []VectorLayer{},
 	}
+	tj.Bounds, tj.Center = boundsAndCenter(bounds, d.MinZoom)
 	if d.Format == "mvt" {
 		tj.VectorLayers = []VectorLayer{{ID: d.ID, Description: d.Description, MinZoom: d.MinZoom, MaxZoom: d.MaxZoom, Fields: d.Fields}}
 	}
 	return c.JSON(http.StatusOK, tj)
+}
+
+// boundsAndCenter are a TileJSON's bounds (the world's without data) and
+// centre: the middle, at the zoom that shows the whole extent in one
+// 512-pixel tile, but never below minZoom, the first zoom with data.
+func boundsAndCenter(bounds *[4]float64, minZoom int) ([4]float64, [3]float64) {
+	b := [4]float64{-180, -85.0511287798066, 180, 85.0511287798066}
+	cz := minZoom
+	if bounds != nil {
+		b = *bounds
+		for z := geo.MaxZoom; z >= 0; z-- {
+			minX, minY, maxX, maxY := geo.TileRange(z, b)
+			if maxX-minX <= 1 && maxY-minY <= 1 {
+				cz = max(z, minZoom)
+				break
+			}
+		}
+	}
+	return b, [3]float64{(b[0] + b[2]) / 2, (b[1] + b[3]) / 2, float64(cz)}
 }
 
 // Fields returns the attributes a layer's tiles carry, name → description,
@@ -430,23 +463,7 @@ func (h *Handler) tileJSON(c echo.Context) error {
 		bounds = union(bounds, b)
 	}
 	tj.Description = strings.Join(titles, ", ")
-	tj.Bounds = [4]float64{-180, -85.0511287798066, 180, 85.0511287798066}
-	if bounds != nil {
-		tj.Bounds = *bounds
-	}
-	// The centre's zoom shows the whole extent in one 512-pixel tile, but
-	// never below the first zoom with data.
-	cz := tj.MinZoom
-	if bounds != nil {
-		for z := geo.MaxZoom; z >= 0; z-- {
-			minX, minY, maxX, maxY := geo.TileRange(z, *bounds)
-			if maxX-minX <= 1 && maxY-minY <= 1 {
-				cz = max(z, tj.MinZoom)
-				break
-			}
-		}
-	}
-	tj.Center = [3]float64{(tj.Bounds[0] + tj.Bounds[2]) / 2, (tj.Bounds[1] + tj.Bounds[3]) / 2, float64(cz)}
+	tj.Bounds, tj.Center = boundsAndCenter(bounds, tj.MinZoom)
 	// Layer ids are catalogue names ([a-z_]) joined by literal commas, which
 	// a path may carry as they are (RFC 3986 sub-delims); escaped, some
 	// clients would not unescape them.

@@ -33,6 +33,14 @@ func tilesExportCommand(cfg *Config) *cobra.Command {
 			"defaults to the layers' extent. Filters are the tile filters, e.g. --filter tag=red.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// The archive is PMTiles whatever the name says; a name that
+			// promises another format would mislead whoever opens it.
+			if ext := strings.ToLower(filepath.Ext(args[0])); ext != ".pmtiles" {
+				return fmt.Errorf("%s: the archive is PMTiles v3; name it *.pmtiles (an MBTiles reader would not open it)", args[0])
+			}
+			if cmd.Flags().Changed("minzoom") && minZoom < 0 {
+				return fmt.Errorf("--minzoom %d: want 0 or more", minZoom)
+			}
 			ls, err := tiles.ParseLayers(layers)
 			if err != nil {
 				return err

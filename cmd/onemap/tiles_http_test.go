@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -357,6 +359,28 @@ func TestTileJSONAndCatalogue(t *testing.T) {
 			t.Errorf("forwarded %v: Vary %q does not name X-Forwarded-Host", h, v)
 		}
 	}
+	// A derived layer's TileJSON checks its query as its tiles would, and is
+	// bounded by its data.
+	for target, param := range map[string]string{"/tiles/heatmap.json": "layer", "/tiles/hotspots.json?band=-1": "band",
+		"/tiles/hazard_density.json?cell=1": "cell", "/tiles/hazard_density.json?status=lost": "status", "/tiles/heatmap.json?layer=hazards&radius=1": "radius"} {
+		if rec, doc := do(t, e, "GET", target, nil); rec.Code != 400 || doc["detail"] != param {
+			t.Errorf("%s: %d %v, want 400 naming %s", target, rec.Code, doc, param)
+		}
+	}
+	ext, err := postgistest.DB(t).Extent(context.Background(), "hazards")
+	if err != nil || ext == nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"/tiles/hotspots.json", "/tiles/hazard_density.json", "/tiles/heatmap.json?layer=hazards"} {
+		_, doc := do(t, e, "GET", target, nil)
+		b := doc["bounds"].([]any)
+		for i := range 4 {
+			if math.Abs(b[i].(float64)-ext[i]) > 1e-9 {
+				t.Errorf("%s: bounds %v, want the hazards' extent %v", target, b, *ext)
+				break
+			}
+		}
+	}
 	// Commas a client escaped name the same layers.
 	if rec, _ := do(t, e, "GET", "/tiles/hydrants%2Cshelters.json", nil); rec.Code != 200 {
 		t.Errorf("/tiles/hydrants%%2Cshelters.json: %d %s", rec.Code, rec.Body)
@@ -627,6 +651,24 @@ func TestTileMaxAgeSetting(t *testing.T) {
 		rec, _ := do(t, e, "GET", path, nil)
 		if got := rec.Header().Get("Cache-Control"); rec.Code >= 300 || got != want {
 			t.Errorf("GET %s: %d, Cache-Control %q, want %q", path, rec.Code, got, want)
+		}
+	}
+}
+
+// TestTilesExportRefusesBadArguments: before touching the database, the
+// export refuses an output that is not named .pmtiles and a negative zoom.
+func TestTilesExportRefusesBadArguments(t *testing.T) {
+	for _, args := range [][]string{
+		{"tiles", "export", "--layers", "premises", filepath.Join(t.TempDir(), "out.mbtiles")},
+		{"tiles", "export", "--layers", "premises", "--minzoom", "-1", filepath.Join(t.TempDir(), "out.pmtiles")},
+	} {
+		root := newRootCommand()
+		root.SetArgs(args)
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		err := root.Execute()
+		if err == nil || !(strings.Contains(err.Error(), ".pmtiles") || strings.Contains(err.Error(), "--minzoom")) {
+			t.Errorf("onemap %s: %v, want a refusal naming the problem", strings.Join(args, " "), err)
 		}
 	}
 }
