@@ -1,9 +1,11 @@
 package analytics
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"unsafe"
@@ -328,11 +330,13 @@ func FeatureCollection(cells []HexStat, hotspot bool) *geojson.FeatureCollection
 // tileBound is a tile's extent with the 64-unit buffer of our vector tiles.
 var tileBound = orb.Bound{Min: orb.Point{-64, -64}, Max: orb.Point{4096 + 64, 4096 + 64}}
 
-// TileMVT encodes cells as one MVT layer of tile a, clipped to the buffer.
-// It returns nil for no cells.
-func TileMVT(name string, cells []HexStat, a geo.TileAddr, hotspot bool) ([]byte, error) {
+// TileMVT encodes cells as one MVT layer of tile a, clipped to the buffer,
+// with at most featureCap cells (≤ 0: no cap): the most significant of hot
+// spots (largest |Gi* z|), else the fullest, as the catalogue's layers are
+// capped; truncated says some were left out. It returns nil for no cells.
+func TileMVT(name string, cells []HexStat, a geo.TileAddr, hotspot bool, featureCap int) (b []byte, truncated bool, err error) {
 	if len(cells) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	layer := mvt.NewLayer(name, FeatureCollection(cells, hotspot))
 	layer.Version = 2
@@ -342,16 +346,52 @@ func TileMVT(name string, cells []HexStat, a geo.TileAddr, hotspot bool) ([]byte
 	layers.Clip(tileBound)
 	kept := layer.Features[:0]
 	for _, f := range layer.Features {
-		if f.Geometry != nil && len(f.Geometry.(orb.Polygon)) > 0 {
-			windForMVT(f.Geometry.(orb.Polygon))
+		if f.Geometry == nil {
+			continue
+		}
+		if p := snapToGrid(f.Geometry.(orb.Polygon)); len(p) > 0 {
+			windForMVT(p)
+			f.Geometry = p
 			kept = append(kept, f)
 		}
 	}
+	if featureCap > 0 && len(kept) > featureCap {
+		rank := func(f *geojson.Feature) float64 {
+			if hotspot {
+				return math.Abs(f.Properties["gi_z"].(float64))
+			}
+			return float64(f.Properties["count"].(int))
+		}
+		slices.SortStableFunc(kept, func(x, y *geojson.Feature) int { return cmp.Compare(rank(y), rank(x)) })
+		kept, truncated = kept[:featureCap], true
+	}
 	layer.Features = kept
 	if len(kept) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
-	return mvt.Marshal(layers)
+	b, err = mvt.Marshal(layers)
+	return b, truncated, err
+}
+
+// snapToGrid rounds a polygon in tile coordinates to the integer grid the
+// tile stores, as the encoder would, and drops the rings that collapse
+// there (a hexagon clipped to a sliver at the buffer's edge): a ring of no
+// area is not a valid polygon. Nil when the exterior collapses.
+func snapToGrid(p orb.Polygon) orb.Polygon {
+	out := p[:0]
+	for i, r := range p {
+		for j := range r {
+			r[j] = orb.Point{math.Round(r[j][0]), math.Round(r[j][1])}
+		}
+		if len(r) < 4 || r.Orientation() == 0 {
+			if i == 0 {
+				return nil
+			}
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // windForMVT winds a polygon in tile coordinates as MVT 2.1 (4.3.4.4) has

@@ -11,10 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
 
 	"github.com/onemap-city/onemap/analytics"
 	"github.com/onemap-city/onemap/geo"
@@ -291,30 +293,32 @@ func TestAnalyticsEndpointsRejectBadInput(t *testing.T) {
 	loadDemo(t)
 	e := server(t)
 	cases := map[string]string{
-		"/api/v1/kde?lon=120.7&lat=27.8":                                     "layer",
-		"/api/v1/kde?layer=roads&lon=120.7&lat=27.8":                         "layer",
-		"/api/v1/kde?layer=hazards&lat=27.8":                                 "lon",
-		"/api/v1/kde?layer=hazards&lon=120.7&lat=95":                         "lat",
-		"/api/v1/kde?layer=hazards&lon=120.7&lat=27.8&radius=2":              "radius",
-		"/api/v1/kde?layer=hazards&lon=120.7&lat=27.8&radius=abc":            "radius",
-		"/api/v1/kde?layer=hazards&lon=120.7&lat=27.8&weight=colour":         "weight",
-		"/api/v1/kde?layer=hazards&lon=120.7&lat=27.8&status=lost":           "status",
-		"/api/v1/kde?layer=hazards&lon=120.7&lat=27.8&nonsense=1":            "nonsense",
-		"/api/v1/kde/grid?layer=hazards&bbox=120,27,122,29&cell=50":          "bbox",
-		"/api/v1/kde/grid?layer=hazards&bbox=120.6,27.7,120.7,27.8&cell=1":   "cell",
-		"/api/v1/kde/grid?layer=hazards&bbox=120.6,27.7,120.7,27.8&format=x": "format",
-		"/api/v1/density?layer=hazards&cell=200":                             "bbox",
-		"/api/v1/density?layer=hazards&cell=0&bbox=120.6,27.7,120.7,27.8":    "cell",
-		"/api/v1/density?layer=hazards&bbox=120.6,27.7,120.7":                "bbox",
-		"/api/v1/density?layer=hazards&bbox=120.6,27.7,120.7,27.8&from=x":    "from",
-		"/api/v1/hotspots?layer=hazards&band=-5":                             "band",
-		"/api/v1/hotspots?layer=hazards&fdr=maybe":                           "fdr",
-		"/tiles/heatmap/12/1/1.jpg?layer=hazards":                            "y",
-		"/tiles/heatmap/99/1/1.png?layer=hazards":                            "z",
-		"/tiles/hazard_density/12/1/1.mvt?layer=premises":                    "layer",
-		"/tiles/heatmap/19/1/1.png?layer=hazards":                            "z",
-		"/tiles/hazard_density/19/1/1.mvt":                                   "z",
-		"/tiles/hotspots/22/0/0.mvt":                                         "z",
+		"/api/v1/kde?lon=120.7&lat=27.8":                                          "layer",
+		"/api/v1/kde?layer=roads&lon=120.7&lat=27.8":                              "layer",
+		"/api/v1/kde?layer=hazards&lat=27.8":                                      "lon",
+		"/api/v1/kde?layer=hazards&lon=120.7&lat=95":                              "lat",
+		"/api/v1/kde?layer=hazards&lon=120.7&lat=27.8&radius=2":                   "radius",
+		"/api/v1/kde?layer=hazards&lon=120.7&lat=27.8&radius=abc":                 "radius",
+		"/api/v1/kde?layer=hazards&lon=120.7&lat=27.8&weight=colour":              "weight",
+		"/api/v1/kde?layer=hazards&lon=120.7&lat=27.8&status=lost":                "status",
+		"/api/v1/kde?layer=hazards&lon=120.7&lat=27.8&nonsense=1":                 "nonsense",
+		"/api/v1/kde/grid?layer=hazards&bbox=120,27,122,29&cell=50":               "bbox",
+		"/api/v1/kde/grid?layer=hazards&bbox=120.6,27.7,120.7,27.8&cell=1":        "cell",
+		"/api/v1/kde/grid?layer=hazards&bbox=120.6,27.7,120.7,27.8&format=x":      "format",
+		"/api/v1/density?layer=hazards&cell=200":                                  "bbox",
+		"/api/v1/density?layer=hazards&cell=0&bbox=120.6,27.7,120.7,27.8":         "cell",
+		"/api/v1/density?layer=hazards&bbox=120.6,27.7,120.7":                     "bbox",
+		"/api/v1/density?layer=hazards&bbox=120.6,27.7,120.7,27.8&from=x":         "from",
+		"/api/v1/hotspots?layer=hazards&band=-5":                                  "band",
+		"/api/v1/hotspots?layer=hazards&fdr=maybe":                                "fdr",
+		"/tiles/heatmap/12/1/1.jpg?layer=hazards":                                 "y",
+		"/tiles/heatmap/99/1/1.png?layer=hazards":                                 "z",
+		"/tiles/hazard_density/12/1/1.mvt?layer=premises":                         "layer",
+		"/tiles/heatmap/19/1/1.png?layer=hazards":                                 "z",
+		"/tiles/hazard_density/19/1/1.mvt":                                        "z",
+		"/tiles/hotspots/22/0/0.mvt":                                              "z",
+		"/tiles/hotspots/12/1/1.mvt?cell=100&cell=200":                            "cell",
+		"/api/v1/density?layer=hazards&layer=premises&bbox=120.6,27.7,120.7,27.8": "layer",
 	}
 	for target, param := range cases {
 		rec := get(t, e, target)
@@ -324,7 +328,17 @@ func TestAnalyticsEndpointsRejectBadInput(t *testing.T) {
 			t.Errorf("GET %s: %d %v, want 400 naming %q", target, rec.Code, body, param)
 		}
 	}
-	// Below the derived layers' range a tile is empty, as the catalogue's are.
+	// Below the derived layers' range a bad request still fails...
+	for target, param := range map[string]string{"/tiles/heatmap/7/0/0.png": "layer", "/tiles/hazard_density/7/0/0.mvt?cell=abc": "cell",
+		"/tiles/hazard_density/7/0/0.mvt?bogus=1": "bogus", "/tiles/hotspots/7/0/0.mvt?layer=towns": "layer"} {
+		rec := get(t, e, target)
+		var body map[string]string
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		if rec.Code != 400 || body["detail"] != param {
+			t.Errorf("GET %s: %d %v, want 400 naming %q", target, rec.Code, body, param)
+		}
+	}
+	// ...and a good one is empty, as the catalogue's layers are there.
 	for _, target := range []string{"/tiles/heatmap/5/26/13.png?layer=hazards", "/tiles/hazard_density/5/26/13.mvt", "/tiles/hotspots/7/106/54.mvt"} {
 		if rec := get(t, e, target); rec.Code != 204 || rec.Body.Len() != 0 {
 			t.Errorf("GET %s: %d with %d bytes, want 204 and no body", target, rec.Code, rec.Body.Len())
@@ -451,7 +465,7 @@ func TestHexTilesWindAsMVT(t *testing.T) {
 	var cells []analytics.HexStat
 	for i := -3; i <= 3; i++ {
 		for j := -3; j <= 3; j++ {
-			cells = append(cells, analytics.HexStat{I: i, J: j, X: x + 300*float64(i), Y: y + 260*float64(j) + 130*float64(i&1), Size: 150, Count: 1, Premises: -1, Residents: -1})
+			cells = append(cells, analytics.HexStat{I: i, J: j, X: x + 300*float64(i), Y: y + 260*float64(j) + 130*float64(i&1), Size: 150, Count: 100 + 10*i + j, Premises: -1, Residents: -1})
 		}
 	}
 	for _, c := range cells {
@@ -461,7 +475,7 @@ func TestHexTilesWindAsMVT(t *testing.T) {
 		}
 	}
 	a := geo.TileOf(15, lon, lat)
-	b, err := analytics.TileMVT("hazard_density", cells, a, false)
+	b, _, err := analytics.TileMVT("hazard_density", cells, a, false, 0)
 	if err != nil || len(b) == 0 {
 		t.Fatalf("TileMVT: %d bytes, %v", len(b), err)
 	}
@@ -492,5 +506,32 @@ func TestHexTilesWindAsMVT(t *testing.T) {
 		if len(f.RingAreas) != 1 || f.RingAreas[0] <= 0 {
 			t.Errorf("hexagon %d: ring areas %v, want one exterior ring with a positive area", i, f.RingAreas)
 		}
+	}
+
+	// With a cap, the fullest cells of the tile are kept and the tile says
+	// it was truncated.
+	counts := func(b []byte) []int {
+		layers, err := mvt.Unmarshal(b)
+		if err != nil || len(layers) != 1 {
+			t.Fatalf("decode: %v", err)
+		}
+		var out []int
+		for _, f := range layers[0].Features {
+			out = append(out, int(f.Properties["count"].(float64)))
+		}
+		slices.Sort(out)
+		slices.Reverse(out)
+		return out
+	}
+	all := counts(b)
+	capped, truncated, err := analytics.TileMVT("hazard_density", cells, a, false, 5)
+	if err != nil || !truncated {
+		t.Fatalf("capped at 5 of %d: truncated %v, %v", len(all), truncated, err)
+	}
+	if got := counts(capped); !slices.Equal(got, all[:5]) {
+		t.Errorf("capped at 5: counts %v, want the five largest %v", got, all[:5])
+	}
+	if _, truncated, _ := analytics.TileMVT("hazard_density", cells, a, false, len(all)); truncated {
+		t.Errorf("a cap of exactly %d cells truncated", len(all))
 	}
 }

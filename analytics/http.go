@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -25,10 +26,20 @@ type Handler struct {
 	Density *DensityService
 	// Metrics, if set, times the tile routes in the tile latency histogram.
 	Metrics *tiles.Metrics
+	// FeatureCap is the most hexagons a tile carries, as for the catalogue's
+	// layers (ONEMAP_TILE_FEATURE_CAP; 0: the tiles package's default).
+	FeatureCap int
 	// MaxAge is the Cache-Control max-age of a layer's tiles where it is
 	// configured (ONEMAP_TILE_MAX_AGE); 60 s otherwise, as the data behind
 	// them changes with every hazard reported.
 	MaxAge map[string]int
+}
+
+func (h *Handler) featureCap() int {
+	if h.FeatureCap > 0 {
+		return h.FeatureCap
+	}
+	return tiles.DefaultConfig.FeatureCap
 }
 
 func (h *Handler) maxAge(layer string) int {
@@ -73,16 +84,31 @@ func (h *Handler) timed(layer string, next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// belowRange answers a tile below the derived layers' zooms: empty (204),
+// as the catalogue's layers are there, once its query is checked as above
+// them, so that a bad request fails at every zoom.
+func belowRange(c echo.Context, check func(url.Values) (string, error)) error {
+	if _, err := check(c.QueryParams()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 // tileAddr reads z/x/{y}.ext of a derived layer's tile, checking the
 // extension and, as for the catalogue's layers, that z is not above the
 // layer's maximum.
 func tileAddr(c echo.Context, layer, ext string) (geo.TileAddr, error) {
-	file := c.Param("file")
+	file, ferr := tiles.PathParam(c, "file")
+	z, zerr := tiles.PathParam(c, "z")
+	x, xerr := tiles.PathParam(c, "x")
+	if err := cmp.Or(ferr, zerr, xerr); err != nil {
+		return geo.TileAddr{}, err
+	}
 	y, got, ok := strings.Cut(file, ".")
 	if !ok || got != ext {
 		return geo.TileAddr{}, geo.Invalid("y", "tile name %q: want {y}.%s", file, ext)
 	}
-	a, err := geo.ParseTileAddr(c.Param("z"), c.Param("x"), y)
+	a, err := geo.ParseTileAddr(z, x, y)
 	if err == nil && a.Z > derivedMaxZoom {
 		err = geo.Invalid("z", "zoom %d is above the %s layer's maximum %d", a.Z, layer, derivedMaxZoom)
 	}
@@ -110,7 +136,7 @@ func (h *Handler) heatmapTile(c echo.Context) error {
 		return err
 	}
 	if a.Z < derivedMinZoom {
-		return c.NoContent(http.StatusNoContent) // as the catalogue's layers below their range
+		return belowRange(c, checkHeatmapQuery)
 	}
 	sel, err := ParseSelection(c.QueryParams(), "radius")
 	if err != nil {
@@ -293,7 +319,7 @@ func (h *Handler) densityTile(c echo.Context) error {
 		return err
 	}
 	if a.Z < derivedMinZoom {
-		return c.NoContent(http.StatusNoContent) // as the catalogue's layers below their range
+		return belowRange(c, checkDensityQuery)
 	}
 	q := c.QueryParams()
 	if q.Has("layer") {
@@ -313,11 +339,11 @@ func (h *Handler) densityTile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b, err := TileMVT("hazard_density", cells, a, false)
+	b, truncated, err := TileMVT("hazard_density", cells, a, false, h.featureCap())
 	if err != nil {
 		return err
 	}
-	return sendTile(c, b, h.maxAge("hazard_density"))
+	return h.sendTile(c, "hazard_density", b, truncated)
 }
 
 // hotspotTile answers GET /tiles/hotspots/{z}/{x}/{y}.mvt?layer=..&cell=..:
@@ -328,7 +354,7 @@ func (h *Handler) hotspotTile(c echo.Context) error {
 		return err
 	}
 	if a.Z < derivedMinZoom {
-		return c.NoContent(http.StatusNoContent) // as the catalogue's layers below their range
+		return belowRange(c, checkHotspotQuery)
 	}
 	if q := c.QueryParams(); !q.Has("layer") {
 		q.Set("layer", "hazards")
@@ -342,11 +368,11 @@ func (h *Handler) hotspotTile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b, err := TileMVT("hotspots", cellsIn(cells, TileBox(a, 2*size)), a, true)
+	b, truncated, err := TileMVT("hotspots", cellsIn(cells, TileBox(a, 2*size)), a, true, h.featureCap())
 	if err != nil {
 		return err
 	}
-	return sendTile(c, b, h.maxAge("hotspots"))
+	return h.sendTile(c, "hotspots", b, truncated)
 }
 
 // hotspotRequest is what a hot-spot request asks for.
@@ -403,6 +429,13 @@ func cellsIn(cells []HexStat, box [4]float64) []HexStat {
 
 // sendTile sends a derived layer's MVT bytes as the catalogue's tiles are
 // sent (gzip when accepted, a validator per encoding, 204 when empty).
-func sendTile(c echo.Context, b []byte, maxAge int) error {
-	return tiles.WriteTile(c, tiles.Encode(b), maxAge)
+func (h *Handler) sendTile(c echo.Context, layer string, b []byte, truncated bool) error {
+	t := tiles.Encode(b)
+	if truncated {
+		t.Truncated = []string{layer}
+		if h.Metrics != nil {
+			h.Metrics.CountTruncation(layer)
+		}
+	}
+	return tiles.WriteTile(c, t, h.maxAge(layer))
 }

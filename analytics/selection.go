@@ -36,7 +36,17 @@ func (s Selection) Key() string {
 // ParseSelection reads layer, weight and the filters from a query. Parameters
 // in own belong to the caller. Failures are EInvalid naming the parameter.
 func ParseSelection(q url.Values, own ...string) (Selection, error) {
+	// One value each: reading the first of several would answer a question
+	// that was not asked.
+	for _, p := range append([]string{"layer", "weight"}, own...) {
+		if n := len(q[p]); n > 1 {
+			return Selection{}, geo.Invalid(p, "%s given %d times; give it once", p, n)
+		}
+	}
 	id := q.Get("layer")
+	if id == "" && q.Has("layer") {
+		return Selection{}, geo.Invalid("layer", "layer is empty: give one of %s", strings.Join(PointLayers(), ", "))
+	}
 	if id == "" {
 		return Selection{}, geo.Invalid("layer", "layer is required: one of %s", strings.Join(PointLayers(), ", "))
 	}

@@ -165,7 +165,11 @@ func ParseFilters(layers []*Layer, q url.Values, own ...string) (Filters, error)
 			}
 		}
 		if !found {
-			return nil, Invalid(given, "unknown parameter %q: %s filter on %s", given, layerList(layers), strings.Join(FilterNames(layers), ", "))
+			on := layers
+			if scoped {
+				on = []*Layer{Catalogue[scope]}
+			}
+			return nil, Invalid(given, "unknown parameter %q: %s filter on %s", given, layerList(on), strings.Join(FilterNames(on), ", "))
 		}
 		var values []string
 		switch target.Kind {
@@ -187,16 +191,41 @@ func ParseFilters(layers []*Layer, q url.Values, own ...string) (Filters, error)
 		out = append(out, Filter{Param: p, Values: values})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Param < out[j].Param })
-	for _, scope := range append([]string{""}, layerIDs(layers)...) {
-		since, until := "since", "until"
-		if scope != "" {
-			since, until = scope+".since", scope+".until"
+	// Each layer's window is the narrowest of what applies to it, its own
+	// (layer.since) and the tile's (since).
+	for _, l := range layers {
+		if l.TimeColumn == "" {
+			continue
 		}
-		if s, u := out.Get(since), out.Get(until); s != nil && u != nil && s[0] >= u[0] {
-			return nil, Invalid(until, "the time window is empty: %s %s is not before %s %s", since, s[0], until, u[0])
+		since, sinceParam := later(out, "since", l.ID+".since")
+		until, untilParam := earlier(out, "until", l.ID+".until")
+		if since != "" && until != "" && since >= until {
+			return nil, Invalid(untilParam, "the time window of %s is empty: %s %s is not before %s %s", l.ID, sinceParam, since, untilParam, until)
 		}
 	}
 	return out, nil
+}
+
+// later returns the latest time of the params given, and which it was.
+func later(fs Filters, params ...string) (string, string) {
+	var t, from string
+	for _, p := range params {
+		if v := fs.Get(p); v != nil && v[0] > t {
+			t, from = v[0], p
+		}
+	}
+	return t, from
+}
+
+// earlier returns the earliest time of the params given, and which it was.
+func earlier(fs Filters, params ...string) (string, string) {
+	var t, from string
+	for _, p := range params {
+		if v := fs.Get(p); v != nil && (t == "" || v[0] < t) {
+			t, from = v[0], p
+		}
+	}
+	return t, from
 }
 
 // parseValues reads the comma-separated values of a column or area filter.
@@ -263,11 +292,21 @@ func invalidFor(layers []*Layer, p, v string) (*Layer, []string) {
 
 // ParseTime reads a date (YYYY-MM-DD, midnight in China Standard Time, the
 // city's clock) or an RFC 3339 time.
+//
+// The time must fall within years 1–9999 in UTC as well: outside them it
+// has no RFC 3339 form to be written back in (a TileJSON's URL, a cache
+// key), and PostgreSQL would read it as another time.
 func ParseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		if t, err = time.ParseInLocation("2006-01-02", s, ChinaTime); err != nil {
+			return time.Time{}, err
+		}
 	}
-	return time.ParseInLocation("2006-01-02", s, ChinaTime)
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return time.Time{}, fmt.Errorf("%s is outside the years 1–9999 (UTC)", s)
+	}
+	return t, nil
 }
 
 // ChinaTime is China Standard Time (UTC+8, no daylight saving since 1991).

@@ -81,6 +81,9 @@ func TestLayerScopedFilters(t *testing.T) {
 		{both, url.Values{"roads.class": {"castle"}}, "roads.class"},
 		{[]*Layer{hazards, hydrants}, url.Values{"hazards.from": {"2026-03-01"}, "hazards.to": {"2026-01-01"}}, "hazards.until"},
 		{[]*Layer{hazards, hydrants}, url.Values{"hazards.from": {"2026-03-01"}, "hazards.since": {"2026-01-01"}}, "hazards.from"},
+		{[]*Layer{hazards, Catalogue["inspections"]}, url.Values{"hazards.since": {"2026-06-01"}, "until": {"2026-01-01"}}, "until"}, // the narrowest window of hazards
+		{[]*Layer{hazards}, url.Values{"until": {"9999-12-31T23:59:59-14:00"}}, "until"},                                             // year 10000 in UTC
+		{[]*Layer{hazards}, url.Values{"since": {"0000-01-01T00:00:00+14:00"}}, "since"},
 	}
 	for _, b := range bad {
 		_, err := ParseFilters(b.layers, b.q)

@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"net/http"
@@ -64,16 +65,28 @@ func (h *Handler) Register(e *echo.Echo) {
 
 // tile answers GET /tiles/{layers}/{z}/{x}/{y}.mvt (or .pbf).
 func (h *Handler) tile(c echo.Context) error {
-	layers, err := ParseLayers(c.Param("layers"))
+	names, err := PathParam(c, "layers")
 	if err != nil {
 		return err
 	}
-	file := c.Param("file")
+	layers, err := ParseLayers(names)
+	if err != nil {
+		return err
+	}
+	file, err := PathParam(c, "file")
+	if err != nil {
+		return err
+	}
 	y, ext, ok := strings.Cut(file, ".")
 	if !ok || (ext != "mvt" && ext != "pbf") {
 		return geo.Invalid("y", "tile name %q: want {y}.mvt or {y}.pbf", file)
 	}
-	addr, err := geo.ParseTileAddr(c.Param("z"), c.Param("x"), y)
+	z, zerr := PathParam(c, "z")
+	x, xerr := PathParam(c, "x")
+	if err := cmp.Or(zerr, xerr); err != nil {
+		return err
+	}
+	addr, err := geo.ParseTileAddr(z, x, y)
 	if err != nil {
 		return err
 	}
@@ -86,6 +99,23 @@ func (h *Handler) tile(c echo.Context) error {
 		return err
 	}
 	return WriteTile(c, t, h.maxAge(layers))
+}
+
+// PathParam returns a path parameter decoded exactly once. Echo routes on
+// the escaped path when it differs from the decoded one's default encoding
+// (a client wrote %2C for a comma) and then hands out parameters as they
+// were escaped; otherwise they are already decoded, and decoding again
+// would read %252C as a comma.
+func PathParam(c echo.Context, name string) (string, error) {
+	v := c.Param(name)
+	if c.Request().URL.RawPath == "" {
+		return v, nil
+	}
+	d, err := url.PathUnescape(v)
+	if err != nil {
+		return "", geo.Invalid(name, "%s %q is not a valid escaped path segment", name, v)
+	}
+	return d, nil
 }
 
 // maxAge is the shortest Cache-Control max-age of the layers: the
@@ -201,17 +231,21 @@ func etagMatches(header, etag string) bool {
 
 // baseURL is the public root of the service, for absolute URLs: the
 // configured public URL, else the request's, as a reverse proxy forwards it
-// (X-Forwarded-Proto/Host). Forwarded values that are not an http(s) scheme
-// or a host[:port] are ignored, so a client cannot plant markup or another
-// scheme in the URLs we hand out; and since the answer then depends on
-// them, shared caches are told so (Vary).
+// (X-Forwarded-Proto, or X-Forwarded-Ssl: on; X-Forwarded-Host). Forwarded
+// values that are not an http(s) scheme or a host[:port] are ignored, so a
+// client cannot plant markup or another scheme in the URLs we hand out
+// (echo's own Scheme() would take X-Url-Scheme as it is); and since the
+// answer then depends on them, shared caches are told so (Vary).
 func (h *Handler) baseURL(c echo.Context) string {
 	if h.PublicURL != "" {
 		return strings.TrimSuffix(h.PublicURL, "/")
 	}
 	r := c.Request()
-	c.Response().Header().Add("Vary", "X-Forwarded-Proto, X-Forwarded-Host")
-	scheme := c.Scheme()
+	c.Response().Header().Add("Vary", "X-Forwarded-Proto, X-Forwarded-Ssl, X-Forwarded-Host")
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Ssl"), "on") {
+		scheme = "https"
+	}
 	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
 		if p = strings.ToLower(strings.TrimSpace(strings.Split(p, ",")[0])); p == "http" || p == "https" {
 			scheme = p
@@ -219,16 +253,28 @@ func (h *Handler) baseURL(c echo.Context) string {
 	}
 	host := r.Host
 	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
-		if fh = strings.TrimSpace(strings.Split(fh, ",")[0]); forwardedHost.MatchString(fh) {
+		if fh = strings.TrimSpace(strings.Split(fh, ",")[0]); validHost(fh) {
 			host = fh
 		}
 	}
 	return scheme + "://" + host
 }
 
-// forwardedHost is a host name, IPv4 or bracketed IPv6 address, with an
-// optional port.
-var forwardedHost = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$`)
+// validHost reports whether s is a DNS name, an IPv4 or a bracketed IPv6
+// address, with an optional port from 1 to 65535.
+func validHost(s string) bool {
+	m := forwardedHost.FindStringSubmatch(s)
+	if m == nil {
+		return false
+	}
+	if port := strings.TrimPrefix(m[len(m)-1], ":"); port != "" {
+		n, err := strconv.Atoi(port)
+		return err == nil && n >= 1 && n <= 65535
+	}
+	return true
+}
+
+var forwardedHost = regexp.MustCompile(`^((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$`)
 
 // catalogueEntry describes one layer in GET /tiles.
 type catalogueEntry struct {
@@ -425,7 +471,10 @@ type VectorLayer struct {
 
 // tileJSON answers GET /tiles/{layers}.json.
 func (h *Handler) tileJSON(c echo.Context) error {
-	name := c.Param("name")
+	name, err := PathParam(c, "name")
+	if err != nil {
+		return err
+	}
 	given, ok := strings.CutSuffix(name, ".json")
 	if !ok {
 		return geo.Errorf(geo.ENotFound, "no such resource /tiles/%s: want /tiles/{layers}.json or /tiles/{layers}/{z}/{x}/{y}.mvt", name)
@@ -517,7 +566,7 @@ func (h *Handler) purge(c echo.Context) error {
 		case p != "layer" && p != "bbox":
 			return geo.Invalid(p, "unknown parameter %q: purge takes layer and bbox", p)
 		case len(v) > 1:
-			return geo.Invalid(p, "%s given %d times; purge one layer (or all, without layer) at a time", p, len(v))
+			return geo.Invalid(p, "%s given %d times; give it once (purge one layer, or all without layer, per request)", p, len(v))
 		case strings.TrimSpace(v[0]) == "":
 			return geo.Invalid(p, "%s is empty; leave it out to purge everywhere", p)
 		}

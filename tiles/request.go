@@ -34,8 +34,6 @@ func (r Request) Key() string {
 // ParseLayers reads a comma-separated list of catalogue layer ids. An unknown
 // layer is ENotFound; an empty or repeated one is EInvalid.
 func ParseLayers(s string) ([]*geo.Layer, error) {
-	// A client that escaped the commas (%2C) means the same layers.
-	s = strings.ReplaceAll(strings.ReplaceAll(s, "%2C", ","), "%2c", ",")
 	var out []*geo.Layer
 	for _, id := range strings.Split(s, ",") {
 		if id == "" {

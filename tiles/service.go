@@ -334,6 +334,12 @@ func (m *Metrics) ObserveDerived(layer string, zoom int, took time.Duration) {
 	m.observer(layer, zoom).Observe(took.Seconds())
 }
 
+// CountTruncation counts a tile of a layer made outside the service that
+// hit the feature cap.
+func (m *Metrics) CountTruncation(layer string) {
+	m.truncations.WithLabelValues(layer).Inc()
+}
+
 func (m *Metrics) observe(r Request, result string, t *Tile, took time.Duration) {
 	layer := "multi"
 	if len(r.Layers) == 1 {

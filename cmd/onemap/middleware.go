@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/onemap-city/onemap/geo"
 	"github.com/onemap-city/onemap/tiles"
 )
 
@@ -51,4 +53,20 @@ func compressAnswers() echo.MiddlewareFunc {
 			return !compressed || !tiles.AcceptsGzip(c.Request().Header.Values(echo.HeaderAcceptEncoding))
 		},
 	})
+}
+
+// wellFormedQuery refuses a query string Go cannot parse whole (a bad
+// escape such as %zz, a semicolon separator): echo's QueryParams would drop
+// the pair silently, and a filter dropped that way answers with more than
+// was asked for. It parses the raw query itself, leaving echo's parse to the
+// handlers (after the access guard has taken ?token= out).
+func wellFormedQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if raw := c.Request().URL.RawQuery; raw != "" {
+			if _, err := url.ParseQuery(raw); err != nil {
+				return geo.Invalid("query", "the query string is malformed: %v", err)
+			}
+		}
+		return next(c)
+	}
 }

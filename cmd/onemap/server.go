@@ -127,6 +127,7 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	// The guard takes ?token= out of the query before anything reads it:
 	// echo keeps the query it parsed first, so no middleware before this one
 	// may read query parameters.
+	e.Use(wellFormedQuery)
 	access := newAccessGuard(cfg.AccessTokens)
 	e.Use(access.middleware())
 
@@ -148,7 +149,7 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 	kde := analytics.NewKDEService(db, analytics.Limits{})
 	kde.Points = analytics.NewPointCache(db, int64(cfg.PointCacheMB)<<20)
 	ah := &analytics.Handler{KDE: kde, Density: analytics.NewDensityService(db, analytics.Limits{}), Metrics: tileMetrics,
-		MaxAge: cfg.tileMaxAges}
+		MaxAge: cfg.tileMaxAges, FeatureCap: cfg.TileFeatureCap}
 	ah.Register(e)
 	(&analytics.StatsHandler{Stats: &analytics.StatsService{DB: db}}).Register(e)
 	(&analytics.CoverageHandler{Coverage: analytics.NewCoverageService(db), Spacing: &analytics.SpacingService{DB: db},

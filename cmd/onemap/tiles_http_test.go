@@ -95,6 +95,9 @@ func TestTileHTTPRules(t *testing.T) {
 		{"purge bad bbox", "POST", "/admin/tiles/purge?bbox=1,2,3", map[string]string{"Authorization": "Bearer s3cret"}, want{status: 400, param: "bbox"}},
 		{"purge", "POST", "/admin/tiles/purge?layer=premises&bbox=120.5,27.7,120.8,27.9", map[string]string{"Authorization": "Bearer s3cret"}, want{status: 200}},
 		{"no such route", "GET", "/tiles/premises/", nil, want{status: 404}},
+		{"malformed escape in the query", "GET", tileURL + "?tag=%zz", nil, want{status: 400, param: "query"}},
+		{"semicolon in the query", "GET", tileURL + "?tag=red;kind=x", nil, want{status: 400, param: "query"}},
+		{"layers escaped twice", "GET", "/tiles/premises%252Chydrants.json", nil, want{status: 404, param: "layer"}},
 		{"parameter without a name", "GET", tileURL + "?=red", nil, want{status: 400}},
 		{"method not allowed", "DELETE", "/tiles/premises.json", nil, want{status: 405}},
 		{"purge empty bbox", "POST", "/admin/tiles/purge?layer=premises&bbox=", map[string]string{"Authorization": "Bearer s3cret"}, want{status: 400, param: "bbox"}},
@@ -342,6 +345,9 @@ func TestTileJSONAndCatalogue(t *testing.T) {
 		{"X-Forwarded-Proto": "javascript", "X-Forwarded-Host": `evil"/><x`},
 		{"X-Forwarded-Proto": "https, http", "X-Forwarded-Host": "map.example.org:8443, inner:80"},
 		{"X-Forwarded-Host": "[2001:db8::1]:8080"},
+		{"X-Forwarded-Host": "evil.com:99999"},
+		{"X-Forwarded-Host": "evil..com"},
+		{"X-Url-Scheme": "javascript"},
 	} {
 		rec, doc := do(t, e, "GET", "/tiles/roads.json", h)
 		u := doc["tiles"].([]any)[0].(string)
