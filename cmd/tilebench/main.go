@@ -439,7 +439,9 @@ end
 		return result{}, err
 	}
 	args := func(d string) []string {
-		return []string{"-t1", fmt.Sprintf("-c%d", c), "-d" + d, "-s", script, "--latency", "http://" + addr}
+		// The timeout is the server's own tile timeout and more: a slow tile
+		// is slow, not a socket error (wrk's default is 2 s).
+		return []string{"-t1", fmt.Sprintf("-c%d", c), "-d" + d, "--timeout", "15s", "-s", script, "--latency", "http://" + addr}
 	}
 	if out, err := exec.Command(wrk, args("3s")...).CombinedOutput(); err != nil {
 		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
