@@ -362,7 +362,19 @@ func TileMVT(name string, cells []HexStat, a geo.TileAddr, hotspot bool, feature
 			}
 			return float64(f.Properties["count"].(int))
 		}
-		slices.SortStableFunc(kept, func(x, y *geojson.Feature) int { return cmp.Compare(rank(y), rank(x)) })
+		// A tile's own cells (centre inside it) before those of its buffer,
+		// which belong to a neighbour: two tiles then agree on the cells
+		// along their edge as far as their caps allow.
+		own := func(f *geojson.Feature) int {
+			c := f.Geometry.(orb.Polygon)[0].Bound().Center()
+			if c[0] >= 0 && c[0] < 4096 && c[1] >= 0 && c[1] < 4096 {
+				return 1
+			}
+			return 0
+		}
+		slices.SortStableFunc(kept, func(x, y *geojson.Feature) int {
+			return cmp.Or(cmp.Compare(own(y), own(x)), cmp.Compare(rank(y), rank(x)))
+		})
 		kept, truncated = kept[:featureCap], true
 	}
 	layer.Features = kept

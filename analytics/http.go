@@ -2,7 +2,6 @@ package analytics
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -58,6 +57,9 @@ func (h *Handler) Register(e *echo.Echo) {
 	if h.KDE != nil && h.Density != nil && h.KDE.Points != nil {
 		h.Density.Points = h.KDE.Points
 	}
+	if h.Metrics != nil {
+		h.Metrics.TrackTruncations("hazard_density", "hotspots")
+	}
 	get := []string{http.MethodGet, http.MethodHead}
 	e.Match(get, "/tiles/heatmap/:z/:x/:file", h.timed("heatmap", h.heatmapTile))
 	e.Match(get, "/tiles/hazard_density/:z/:x/:file", h.timed("hazard_density", h.densityTile))
@@ -98,17 +100,13 @@ func belowRange(c echo.Context, check func(url.Values) (string, error)) error {
 // extension and, as for the catalogue's layers, that z is not above the
 // layer's maximum.
 func tileAddr(c echo.Context, layer, ext string) (geo.TileAddr, error) {
-	file, ferr := tiles.PathParam(c, "file")
-	z, zerr := tiles.PathParam(c, "z")
-	x, xerr := tiles.PathParam(c, "x")
-	if err := cmp.Or(ferr, zerr, xerr); err != nil {
-		return geo.TileAddr{}, err
-	}
+	// As sent, as the catalogue's tiles read them: one URL per tile.
+	file := c.Param("file")
 	y, got, ok := strings.Cut(file, ".")
 	if !ok || got != ext {
 		return geo.TileAddr{}, geo.Invalid("y", "tile name %q: want {y}.%s", file, ext)
 	}
-	a, err := geo.ParseTileAddr(z, x, y)
+	a, err := geo.ParseTileAddr(c.Param("z"), c.Param("x"), y)
 	if err == nil && a.Z > derivedMaxZoom {
 		err = geo.Invalid("z", "zoom %d is above the %s layer's maximum %d", a.Z, layer, derivedMaxZoom)
 	}

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"maps"
 	"net/url"
 
 	"github.com/onemap-city/onemap/geo"
@@ -95,9 +96,9 @@ func checkHeatmapQuery(q url.Values) (string, error) {
 
 // cloneWith returns a copy of q with key set to value.
 func cloneWith(q url.Values, key, value string) url.Values {
-	c := make(url.Values, len(q)+1)
-	for k, v := range q {
-		c[k] = v
+	c := maps.Clone(q)
+	if c == nil {
+		c = url.Values{}
 	}
 	c.Set(key, value)
 	return c

@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -144,7 +145,7 @@ func ParseFilters(layers []*Layer, q url.Values, own ...string) (Filters, error)
 		if !scoped {
 			scope, name = "", given
 		} else if len(layers) < 2 || !slices.ContainsFunc(layers, func(l *Layer) bool { return l.ID == scope }) {
-			return nil, Invalid(given, "unknown parameter %q: a filter names its layer (layer.param) only in a tile of several layers, and only one of them (%s)", given, layerList(layers))
+			return nil, Invalid(given, "unknown parameter %q: a filter names its layer (layer.param) only in a tile of several layers, and only one of them (%s)", given, LayerList(layers))
 		}
 		p := given
 		if canon, ok := timeAlias[name]; ok {
@@ -169,7 +170,7 @@ func ParseFilters(layers []*Layer, q url.Values, own ...string) (Filters, error)
 			if scoped {
 				on = []*Layer{Catalogue[scope]}
 			}
-			return nil, Invalid(given, "unknown parameter %q: %s filter on %s", given, layerList(on), strings.Join(FilterNames(on), ", "))
+			return nil, Invalid(given, "unknown parameter %q: %s filter on %s", given, LayerList(on), strings.Join(FilterNames(on), ", "))
 		}
 		var values []string
 		switch target.Kind {
@@ -178,6 +179,9 @@ func ParseFilters(layers []*Layer, q url.Values, own ...string) (Filters, error)
 				return nil, Invalid(given, "%s given %d times; give it once", given, len(raw))
 			}
 			t, err := ParseTime(raw[0])
+			if errors.Is(err, errYears) {
+				return nil, Invalid(given, "%s: %v", given, err)
+			}
 			if err != nil {
 				return nil, Invalid(given, "%s: %q is not a date (2026-01-31) or time (2026-01-31T08:00:00+08:00)", given, raw[0])
 			}
@@ -192,9 +196,10 @@ func ParseFilters(layers []*Layer, q url.Values, own ...string) (Filters, error)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Param < out[j].Param })
 	// Each layer's window is the narrowest of what applies to it, its own
-	// (layer.since) and the tile's (since).
+	// (layer.since) and the tile's (since). Only when there are times to
+	// compare: this runs before every tile, most without filters.
 	for _, l := range layers {
-		if l.TimeColumn == "" {
+		if l.TimeColumn == "" || !hasTime(out) {
 			continue
 		}
 		since, sinceParam := later(out, "since", l.ID+".since")
@@ -204,6 +209,15 @@ func ParseFilters(layers []*Layer, q url.Values, own ...string) (Filters, error)
 		}
 	}
 	return out, nil
+}
+
+func hasTime(fs Filters) bool {
+	for _, f := range fs {
+		if n := f.Name(); n == "since" || n == "until" {
+			return true
+		}
+	}
+	return false
 }
 
 // later returns the latest time of the params given, and which it was.
@@ -304,15 +318,18 @@ func ParseTime(s string) (time.Time, error) {
 		}
 	}
 	if y := t.UTC().Year(); y < 1 || y > 9999 {
-		return time.Time{}, fmt.Errorf("%s is outside the years 1–9999 (UTC)", s)
+		return time.Time{}, fmt.Errorf("%q: %w", s, errYears)
 	}
 	return t, nil
 }
 
+var errYears = errors.New("the time is outside the years 1–9999 in UTC")
+
 // ChinaTime is China Standard Time (UTC+8, no daylight saving since 1991).
 var ChinaTime = time.FixedZone("CST", 8*3600)
 
-func layerList(layers []*Layer) string { return strings.Join(layerIDs(layers), ",") }
+// LayerList is the layers' ids joined by commas, as a tile URL names them.
+func LayerList(layers []*Layer) string { return strings.Join(layerIDs(layers), ",") }
 
 func layerIDs(layers []*Layer) []string {
 	s := make([]string, len(layers))

@@ -88,7 +88,7 @@ func TestLayerScopedFilters(t *testing.T) {
 	for _, b := range bad {
 		_, err := ParseFilters(b.layers, b.q)
 		if !errors.As(err, &ge) || ge.Code != EInvalid || ge.Detail != b.param {
-			t.Errorf("%s %v: %v, want EInvalid naming %q", layerList(b.layers), b.q, err, b.param)
+			t.Errorf("%s %v: %v, want EInvalid naming %q", LayerList(b.layers), b.q, err, b.param)
 		}
 	}
 	if _, err := ParseFilters([]*Layer{hazards, hydrants}, url.Values{"hazards.status": {"open"}, "hydrants.status": {"out_of_service"}}); err != nil {

@@ -1,7 +1,6 @@
 package tiles
 
 import (
-	"cmp"
 	"context"
 	"crypto/subtle"
 	"net/http"
@@ -73,20 +72,14 @@ func (h *Handler) tile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	file, err := PathParam(c, "file")
-	if err != nil {
-		return err
-	}
+	// z, x and the file name are read as sent: an escaped digit would give
+	// one tile a second URL.
+	file := c.Param("file")
 	y, ext, ok := strings.Cut(file, ".")
 	if !ok || (ext != "mvt" && ext != "pbf") {
 		return geo.Invalid("y", "tile name %q: want {y}.mvt or {y}.pbf", file)
 	}
-	z, zerr := PathParam(c, "z")
-	x, xerr := PathParam(c, "x")
-	if err := cmp.Or(zerr, xerr); err != nil {
-		return err
-	}
-	addr, err := geo.ParseTileAddr(z, x, y)
+	addr, err := geo.ParseTileAddr(c.Param("z"), c.Param("x"), y)
 	if err != nil {
 		return err
 	}
@@ -257,7 +250,24 @@ func (h *Handler) baseURL(c echo.Context) string {
 			host = fh
 		}
 	}
+	if r.Header.Get("X-Forwarded-Proto") != "" || r.Header.Get("X-Forwarded-Ssl") != "" || r.Header.Get("X-Forwarded-Host") != "" {
+		c.Set(forwardedKey, true)
+	}
 	return scheme + "://" + host
+}
+
+const forwardedKey = "onemap.forwarded"
+
+// cacheURLs sets the Cache-Control of an answer that hands out URLs. Built
+// from X-Forwarded-* headers, which any client can send, it is private: a
+// shared cache that ignores Vary would otherwise give one client's URLs to
+// all. A deployment behind a CDN sets ONEMAP_PUBLIC_URL and keeps it public.
+func cacheURLs(c echo.Context) {
+	if forwarded, _ := c.Get(forwardedKey).(bool); forwarded {
+		c.Response().Header().Set("Cache-Control", "private, max-age=60")
+		return
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=60")
 }
 
 // validHost reports whether s is a DNS name, an IPv4 or a bracketed IPv6
@@ -332,6 +342,7 @@ func (h *Handler) catalogue(c echo.Context) error {
 			TileJSON: CarryToken(c, base+"/tiles/"+d.ID+".json"), Tiles: CarryToken(c, base+"/tiles/"+d.ID+"/{z}/{x}/{y}."+d.Format),
 		})
 	}
+	cacheURLs(c)
 	return c.JSON(http.StatusOK, map[string]any{"layers": out})
 }
 
@@ -362,6 +373,7 @@ func (h *Handler) derivedTileJSON(c echo.Context, d DerivedLayer) error {
 	if d.Format == "mvt" {
 		tj.VectorLayers = []VectorLayer{{ID: d.ID, Description: d.Description, MinZoom: d.MinZoom, MaxZoom: d.MaxZoom, Fields: d.Fields}}
 	}
+	cacheURLs(c)
 	return c.JSON(http.StatusOK, tj)
 }
 
@@ -521,7 +533,7 @@ func (h *Handler) tileJSON(c echo.Context) error {
 		u += "?" + q
 	}
 	tj.Tiles = []string{CarryToken(c, u)}
-	c.Response().Header().Set("Cache-Control", "public, max-age=60")
+	cacheURLs(c)
 	return c.JSON(http.StatusOK, tj)
 }
 

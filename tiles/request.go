@@ -56,10 +56,4 @@ func ParseFilters(layers []*geo.Layer, q url.Values) (Filters, error) {
 	return geo.ParseFilters(layers, q)
 }
 
-func ids(layers []*geo.Layer) string {
-	s := make([]string, len(layers))
-	for i, l := range layers {
-		s[i] = l.ID
-	}
-	return strings.Join(s, ",")
-}
+func ids(layers []*geo.Layer) string { return geo.LayerList(layers) }

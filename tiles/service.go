@@ -309,11 +309,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg.MustRegister(m.latency, m.cache, m.size, m.truncations)
 	}
 	m.hit, m.miss = m.cache.WithLabelValues("hit"), m.cache.WithLabelValues("miss")
-	// Every layer's truncation count exists from the start, at zero, so
-	// that a rate or an alert over it has a series before the first one.
-	for _, id := range geo.LayerIDs() {
-		m.truncations.WithLabelValues(id)
-	}
+	m.TrackTruncations(geo.LayerIDs()...)
 	return m
 }
 
@@ -332,6 +328,15 @@ func (m *Metrics) observer(layer string, zoom int) prometheus.Observer {
 // histogram as the catalogue's layers.
 func (m *Metrics) ObserveDerived(layer string, zoom int, took time.Duration) {
 	m.observer(layer, zoom).Observe(took.Seconds())
+}
+
+// TrackTruncations makes the layers' truncation counts exist from the
+// start, at zero, so that a rate or an alert over them has a series before
+// the first truncation.
+func (m *Metrics) TrackTruncations(layers ...string) {
+	for _, id := range layers {
+		m.truncations.WithLabelValues(id)
+	}
 }
 
 // CountTruncation counts a tile of a layer made outside the service that

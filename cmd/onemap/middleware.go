@@ -4,8 +4,8 @@ import (
 	"compress/gzip"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -55,18 +55,41 @@ func compressAnswers() echo.MiddlewareFunc {
 	})
 }
 
-// wellFormedQuery refuses a query string Go cannot parse whole (a bad
-// escape such as %zz, a semicolon separator): echo's QueryParams would drop
-// the pair silently, and a filter dropped that way answers with more than
-// was asked for. It parses the raw query itself, leaving echo's parse to the
-// handlers (after the access guard has taken ?token= out).
+// wellFormedQuery refuses, on the data routes, a query string Go cannot
+// parse whole (a bad escape such as %zz, a semicolon separator): echo's
+// QueryParams would drop the pair silently, and a filter dropped that way
+// answers with more than was asked for. It scans the raw query without
+// parsing it (it runs before every tile) and leaves the parse to echo,
+// after the access guard has taken ?token= out.
 func wellFormedQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if raw := c.Request().URL.RawQuery; raw != "" {
-			if _, err := url.ParseQuery(raw); err != nil {
-				return geo.Invalid("query", "the query string is malformed: %v", err)
+		if raw := c.Request().URL.RawQuery; raw != "" && guarded(c.Path()) {
+			if at, what := queryFault(raw); what != "" {
+				return geo.Invalid("query", "the query string is malformed at byte %d: %s", at, what)
 			}
 		}
 		return next(c)
 	}
+}
+
+// queryFault finds what url.ParseQuery would refuse: a semicolon, or a %
+// not followed by two hex digits. It returns the offset and what is wrong,
+// or "" for a query that parses.
+func queryFault(raw string) (int, string) {
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case ';':
+			return i, "a semicolon (parameters are separated by &)"
+		case '%':
+			if i+2 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) {
+				return i, fmt.Sprintf("%q is not an escape (%% and two hex digits)", raw[i:min(i+3, len(raw))])
+			}
+			i += 2
+		}
+	}
+	return 0, ""
+}
+
+func isHex(b byte) bool {
+	return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F'
 }

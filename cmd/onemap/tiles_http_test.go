@@ -98,6 +98,7 @@ func TestTileHTTPRules(t *testing.T) {
 		{"malformed escape in the query", "GET", tileURL + "?tag=%zz", nil, want{status: 400, param: "query"}},
 		{"semicolon in the query", "GET", tileURL + "?tag=red;kind=x", nil, want{status: 400, param: "query"}},
 		{"layers escaped twice", "GET", "/tiles/premises%252Chydrants.json", nil, want{status: 404, param: "layer"}},
+		{"an escaped digit", "GET", fmt.Sprintf("/tiles/premises/1%%36/%d/%d.mvt", core.X, core.Y), nil, want{status: 400, param: "z"}},
 		{"parameter without a name", "GET", tileURL + "?=red", nil, want{status: 400}},
 		{"method not allowed", "DELETE", "/tiles/premises.json", nil, want{status: 405}},
 		{"purge empty bbox", "POST", "/admin/tiles/purge?layer=premises&bbox=", map[string]string{"Authorization": "Bearer s3cret"}, want{status: 400, param: "bbox"}},
@@ -364,6 +365,14 @@ func TestTileJSONAndCatalogue(t *testing.T) {
 		if v := strings.Join(rec.Header().Values("Vary"), ","); !strings.Contains(v, "X-Forwarded-Host") {
 			t.Errorf("forwarded %v: Vary %q does not name X-Forwarded-Host", h, v)
 		}
+		// Any client can send these headers: no shared cache may keep what
+		// they shaped.
+		if cc := rec.Header().Get("Cache-Control"); !strings.HasPrefix(cc, "private") && h["X-Url-Scheme"] == "" {
+			t.Errorf("forwarded %v: Cache-Control %q, want private", h, cc)
+		}
+	}
+	if rec, _ := do(t, e, "GET", "/tiles/roads.json", nil); rec.Header().Get("Cache-Control") != "public, max-age=60" {
+		t.Errorf("TileJSON without forwarded headers: Cache-Control %q, want public", rec.Header().Get("Cache-Control"))
 	}
 	// A derived layer's TileJSON checks its query as its tiles would, and is
 	// bounded by its data.
@@ -483,7 +492,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	body := rec.Body.String()
 	for _, m := range []string{"onemap_tile_duration_seconds_bucket{layer=\"premises\",zoom=\"16\"", `onemap_tile_cache_requests_total{result="hit"} 1`,
 		fmt.Sprintf(`onemap_tile_duration_seconds_count{layer="hazard_density",zoom="%d"} 1`, core.Z-2),
-		`onemap_tile_truncations_total{layer="premises"} 0`,
+		`onemap_tile_truncations_total{layer="premises"} 0`, `onemap_tile_truncations_total{layer="hotspots"} 0`,
 		`onemap_tile_cache_requests_total{result="miss"} 1`, "onemap_tile_bytes_bucket", "onemap_db_pool_total_conns", "onemap_db_pool_acquires_total"} {
 		if !strings.Contains(body, m) {
 			t.Errorf("/metrics lacks %s", m)
@@ -673,8 +682,24 @@ func TestTilesExportRefusesBadArguments(t *testing.T) {
 		root.SetOut(io.Discard)
 		root.SetErr(io.Discard)
 		err := root.Execute()
-		if err == nil || !(strings.Contains(err.Error(), ".pmtiles") || strings.Contains(err.Error(), "--minzoom")) {
+		want := "name it *.pmtiles"
+		if strings.HasSuffix(args[len(args)-1], ".pmtiles") {
+			want = "--minzoom -1: want 0 or more"
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("onemap %s: %v, want a refusal naming the problem", strings.Join(args, " "), err)
+		}
+	}
+}
+
+// TestQueryFaultAgreesWithParseQuery: the scan that runs before every tile
+// refuses exactly the query strings Go's parser refuses.
+func TestQueryFaultAgreesWithParseQuery(t *testing.T) {
+	for _, raw := range []string{"", "a=1", "a=1&b=2", "a=%zz", "a=%2", "a=%", "%41=1", "a=1;b=2", "a=%e4%b8%ad", "a=b+c",
+		"a==1", "&&a=1&", "a=%2G", "a=%G2", "tag=red&kind=group_rental,mixed_use", "since=2026-01-01T00:00:00%2B08:00", "k%zz=1"} {
+		_, err := url.ParseQuery(raw)
+		if _, what := queryFault(raw); (what != "") != (err != nil) {
+			t.Errorf("%q: scan says %q, url.ParseQuery %v", raw, what, err)
 		}
 	}
 }
