@@ -86,16 +86,6 @@ func (h *Handler) timed(layer string, next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// belowRange answers a tile below the derived layers' zooms: empty (204),
-// as the catalogue's layers are there, once its query is checked as above
-// them, so that a bad request fails at every zoom.
-func belowRange(c echo.Context, check func(url.Values) (string, error)) error {
-	if _, err := check(c.QueryParams()); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
-}
-
 // tileAddr reads z/x/{y}.ext of a derived layer's tile, checking the
 // extension and, as for the catalogue's layers, that z is not above the
 // layer's maximum.
@@ -133,12 +123,12 @@ func (h *Handler) heatmapTile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if a.Z < derivedMinZoom {
-		return belowRange(c, checkHeatmapQuery)
-	}
-	sel, err := ParseSelection(c.QueryParams(), "radius")
+	sel, err := parseHeatmapQuery(c.QueryParams(), h.KDE.Limits)
 	if err != nil {
 		return err
+	}
+	if a.Z < derivedMinZoom {
+		return c.NoContent(http.StatusNoContent)
 	}
 	ctx := c.Request().Context()
 	r, err := h.KDE.Radius(ctx, sel, c.QueryParam("radius"))
@@ -316,21 +306,12 @@ func (h *Handler) densityTile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	sel, size, err := parseDensityTileQuery(c.QueryParams(), h.Density.Limits, TileCellSize(a.Z))
+	if err != nil {
+		return err
+	}
 	if a.Z < derivedMinZoom {
-		return belowRange(c, checkDensityQuery)
-	}
-	q := c.QueryParams()
-	if q.Has("layer") {
-		return geo.Invalid("layer", "hazard_density tiles are of hazards; use /api/v1/density for other layers")
-	}
-	q.Set("layer", "hazards")
-	sel, err := ParseSelection(q, "cell")
-	if err != nil {
-		return err
-	}
-	size, err := h.Density.CellSize(c.QueryParam("cell"), TileCellSize(a.Z))
-	if err != nil {
-		return err
+		return c.NoContent(http.StatusNoContent) // as the catalogue's layers below their range
 	}
 	// Cells reaching into the tile need all their points: grow by two edges.
 	cells, err := h.Density.TileHexes(c.Request().Context(), sel, TileBox(a, 2*size), size)
@@ -351,15 +332,12 @@ func (h *Handler) hotspotTile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if a.Z < derivedMinZoom {
-		return belowRange(c, checkHotspotQuery)
-	}
-	if q := c.QueryParams(); !q.Has("layer") {
-		q.Set("layer", "hazards")
-	}
-	hr, err := h.hotspotRequest(c)
+	hr, err := parseHotspotQuery(withLayer(c.QueryParams(), "hazards"), h.Density.Limits)
 	if err != nil {
 		return err
+	}
+	if a.Z < derivedMinZoom {
+		return c.NoContent(http.StatusNoContent)
 	}
 	size := hr.size
 	cells, _, err := h.Density.HotSpots(c.Request().Context(), hr.sel, size, hr.band, hr.fdr)
@@ -385,16 +363,7 @@ type hotspotRequest struct {
 // request; own names the caller's other parameters. Failures are EInvalid
 // naming the parameter.
 func (h *Handler) hotspotRequest(c echo.Context, own ...string) (hotspotRequest, error) {
-	var hr hotspotRequest
-	var err error
-	if hr.sel, err = ParseSelection(c.QueryParams(), append(own, "cell", "band", "fdr")...); err != nil {
-		return hr, err
-	}
-	if hr.size, err = h.Density.CellSize(c.QueryParam("cell"), 200); err != nil {
-		return hr, err
-	}
-	hr.band, hr.fdr, err = hotspotParams(c.QueryParams())
-	return hr, err
+	return parseHotspotQuery(c.QueryParams(), h.Density.Limits, own...)
 }
 
 // hotspotParams reads band (metres; 0 = the default rule) and fdr (default

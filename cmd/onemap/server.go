@@ -141,15 +141,15 @@ func newServer(cfg *Config, db *postgis.DB, log *slog.Logger) *app {
 		CacheBytes: int64(cfg.TileCacheMB) << 20, FeatureCap: cfg.TileFeatureCap, ClusterAbove: cfg.TileClusterAbove,
 		TileTimeout: cfg.TileTimeout,
 	}, tileMetrics)
-	th := &tiles.Handler{Service: ts, Extents: db, PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken,
-		Derived: analytics.DerivedLayers(), MaxAge: cfg.tileMaxAges}
-	th.Register(e)
 	// The KDE service's point cache, within ONEMAP_POINT_CACHE_MB, is the
 	// one Register shares with hexagon density and hot spots.
 	kde := analytics.NewKDEService(db, analytics.Limits{})
 	kde.Points = analytics.NewPointCache(db, int64(cfg.PointCacheMB)<<20)
 	ah := &analytics.Handler{KDE: kde, Density: analytics.NewDensityService(db, analytics.Limits{}), Metrics: tileMetrics,
 		MaxAge: cfg.tileMaxAges, FeatureCap: cfg.TileFeatureCap}
+	th := &tiles.Handler{Service: ts, Extents: db, PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken,
+		Derived: ah.DerivedLayers(), MaxAge: cfg.tileMaxAges}
+	th.Register(e)
 	ah.Register(e)
 	(&analytics.StatsHandler{Stats: &analytics.StatsService{DB: db}}).Register(e)
 	(&analytics.CoverageHandler{Coverage: analytics.NewCoverageService(db), Spacing: &analytics.SpacingService{DB: db},
