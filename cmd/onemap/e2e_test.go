@@ -156,6 +156,28 @@ func TestServeEndToEnd(t *testing.T) {
 	addr = freeAddr(t)
 	cmd, logs = startServe(t, bin, dataDir, addr)
 	waitReady(t, addr, logs)
+
+	// A second onemap on the same data folder (here a server whose port is
+	// taken, as an import or an export would be) connects to the running
+	// database and, when it ends, leaves it running: it is the first's.
+	before, _ := os.ReadFile(pidFile)
+	guest, guestLogs := startServe(t, bin, dataDir, addr)
+	if err := waitExit(t, guest, time.Minute); err == nil {
+		t.Fatalf("a second server on a taken port exited cleanly:\n%s", guestLogs)
+	}
+	time.Sleep(500 * time.Millisecond) // a stopped server would be gone by now
+	if after, _ := os.ReadFile(pidFile); string(after) != string(before) || len(before) == 0 {
+		t.Fatalf("the second onemap's exit took the first's database down (postmaster.pid %q, then %q):\n%s", before, after, guestLogs)
+	}
+	if resp, err := http.Get("http://" + addr + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the first server is not ready after the second's exit: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	if strings.Contains(logs.String(), "exited unexpectedly") {
+		t.Fatalf("the first server had to restart its database:\n%s", logs)
+	}
+
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	if err := waitExit(t, cmd, time.Minute); err != nil {
 		t.Fatalf("exit after SIGINT: %v\n%s", err, logs)

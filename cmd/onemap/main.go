@@ -108,9 +108,7 @@ func serveCommand(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			if db.cluster != nil {
-				go db.cluster.Supervise(ctx)
-			}
+			go db.Supervise(ctx)
 			if cfg.Demo != "" {
 				if err := loadDemoIfEmpty(ctx, db, cfg, log); err != nil {
 					return err
