@@ -60,12 +60,6 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.Match(get, "/tiles/:name", h.tileJSON)
 	e.Match(get, "/tiles/:layers/:z/:x/:file", h.tile)
 	e.POST("/admin/tiles/purge", h.purge)
-	// The web map's catch-all route answers every other GET: without this
-	// one, a GET of the purge URL would be its 404, not a 405.
-	e.Match(get, "/admin/tiles/purge", func(c echo.Context) error {
-		c.Response().Header().Set("Allow", http.MethodPost)
-		return echo.ErrMethodNotAllowed
-	})
 }
 
 // tile answers GET /tiles/{layers}/{z}/{x}/{y}.mvt (or .pbf).
