@@ -115,6 +115,13 @@ func (s *DensityService) CheckArea(box [4]float64) error {
 // edge size: every cell that holds a point of the box, each point counted
 // in exactly one cell. With premises, each cell also counts its premises.
 func (s *DensityService) Hexes(ctx context.Context, sel Selection, box [4]float64, size float64, premises bool) ([]HexStat, error) {
+	// Binning costs what the points do; premises and residents are counted
+	// over every hexagon of the box, so their cost follows its area.
+	if premises {
+		if err := s.checkHexCount(box, size); err != nil {
+			return nil, err
+		}
+	}
 	set, _, err := s.Points.get(ctx, sel)
 	if err != nil {
 		return nil, err
@@ -197,14 +204,14 @@ func (s *DensityService) TileHexes(ctx context.Context, sel Selection, box [4]fl
 		return nil, err
 	}
 	all, err := s.city.get(fmt.Sprintf("%s|%g", sel.Key(), size), v, func() (map[hexKey]HexStat, error) {
-		var territory [4]*float64
-		if err := s.DB.ScanRow(ctx, mustSQL("territory_box.sql"), nil, &territory[0], &territory[1], &territory[2], &territory[3]); err != nil {
-			return nil, fmt.Errorf("analytics: territory: %w", err)
+		territory, err := s.territory(ctx)
+		if err != nil {
+			return nil, err
 		}
-		if territory[0] == nil {
+		if territory == nil {
 			return map[hexKey]HexStat{}, nil
 		}
-		tb := expand([4]float64{*territory[0], *territory[1], *territory[2], *territory[3]}, 2*size)
+		tb := expand(*territory, 2*size)
 		cells, err := s.Hexes(ctx, sel, tb, size, false)
 		if err != nil {
 			return nil, err
@@ -464,6 +471,16 @@ func (s *DensityService) HotSpots(ctx context.Context, sel Selection, size, band
 	if err != nil {
 		return nil, 0, err
 	}
+	// The study area is every hexagon over the territory: bounded first.
+	territory, err := s.territory(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if territory != nil {
+		if err := s.checkHexCount(*territory, size); err != nil {
+			return nil, 0, err
+		}
+	}
 	study, err := s.land.get(fmt.Sprint(size), tv, func() ([]hexKey, error) { return s.studyArea(ctx, size) })
 	if err != nil {
 		return nil, 0, err
@@ -530,6 +547,34 @@ func (s *DensityService) HotSpots(ctx context.Context, sel Selection, size, band
 }
 
 // studyArea lists the hexagons of edge size whose centre lies in a town.
+// territory is the towns' extent (EPSG:4549), nil without towns.
+func (s *DensityService) territory(ctx context.Context) (*[4]float64, error) {
+	var t [4]*float64
+	if err := s.DB.ScanRow(ctx, mustSQL("territory_box.sql"), nil, &t[0], &t[1], &t[2], &t[3]); err != nil {
+		return nil, fmt.Errorf("analytics: territory: %w", err)
+	}
+	if t[0] == nil {
+		return nil, nil
+	}
+	return &[4]float64{*t[0], *t[1], *t[2], *t[3]}, nil
+}
+
+// checkHexCount refuses, naming cell, hexagons of edge size so small that
+// box (EPSG:4549) would hold more than the limit of them, and says the
+// smallest edge that fits.
+func (s *DensityService) checkHexCount(box [4]float64, size float64) error {
+	limit := s.Limits.MaxHexes
+	if limit <= 0 {
+		limit = DefaultLimits.MaxHexes
+	}
+	area := (box[2] - box[0]) * (box[3] - box[1])
+	if n := area / HexArea(size); n > float64(limit) {
+		least := math.Ceil(math.Sqrt(area / (float64(limit) * HexArea(1))))
+		return geo.Invalid("cell", "cell %g m lays about %.0f hexagons over this area, more than the %d one request may; use at least %g m, or a smaller area", size, n, limit, least)
+	}
+	return nil
+}
+
 func (s *DensityService) studyArea(ctx context.Context, size float64) ([]hexKey, error) {
 	rows, err := s.DB.QueryRows(ctx, mustSQL("study_area.sql"), size)
 	if err != nil {

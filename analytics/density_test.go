@@ -318,6 +318,9 @@ func TestAnalyticsEndpointsRejectBadInput(t *testing.T) {
 		"/tiles/hazard_density/19/1/1.mvt":                                        "z",
 		"/tiles/hotspots/22/0/0.mvt":                                              "z",
 		"/tiles/hotspots/12/1/1.mvt?cell=100&cell=200":                            "cell",
+		"/api/v1/hotspots?layer=hazards&cell=5":                                   "cell", // 5 m hexagons over the whole territory
+		"/api/v1/density?layer=hazards&cell=5&bbox=120.6,27.7,120.7,27.8":         "cell",
+		"/tiles/hazard_density/8/213/107.mvt?cell=5":                              "cell",
 		"/api/v1/density?layer=hazards&layer=premises&bbox=120.6,27.7,120.7,27.8": "layer",
 	}
 	for target, param := range cases {

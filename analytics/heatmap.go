@@ -16,10 +16,14 @@ type Limits struct {
 	MinCell, MaxCell     float64 // grid or hexagon cell size, metres
 	MaxAreaKM2           float64 // largest bbox
 	MaxCells             int     // largest grid download
+	// MaxHexes bounds the hexagons a binning or hot-spot request may lay
+	// over its area: 250,000 answer within a few seconds on the city demo,
+	// while 5 m cells over a town would hold the database for minutes.
+	MaxHexes int
 }
 
 // DefaultLimits are the limits a zero Limits stands for.
-var DefaultLimits = Limits{MinRadius: 10, MaxRadius: 5000, MinCell: 5, MaxCell: 5000, MaxAreaKM2: 5000, MaxCells: 4_000_000}
+var DefaultLimits = Limits{MinRadius: 10, MaxRadius: 5000, MinCell: 5, MaxCell: 5000, MaxAreaKM2: 5000, MaxCells: 4_000_000, MaxHexes: 250_000}
 
 // TileSize is the width and height of heatmap tiles, in pixels.
 const TileSize = 256
