@@ -64,6 +64,7 @@ func derivedLayers(density, kde Limits) []tiles.DerivedLayer {
 			ID: "heatmap", Title: "Kernel density heatmap", TitleZH: "核密度热力图", Format: "png", GeometryType: "raster",
 			Description: "Quartic-kernel density per km² (ArcGIS definition) as 256-pixel PNG tiles on one colour scale per selection.",
 			MinZoom:     derivedMinZoom, MaxZoom: derivedMaxZoom, Filters: heat, Fields: map[string]string{}, Check: checkHeatmap,
+			Query: "layer=hazards",
 		},
 	}
 }

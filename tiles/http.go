@@ -46,6 +46,10 @@ type DerivedLayer struct {
 	Fields                          map[string]string
 	Filters                         map[string][]string
 	Format                          string // "mvt" or "png"
+	// Query is what the catalogue's URLs of the layer carry: a default for
+	// a parameter its tiles need (the heatmap's layer), so that they work
+	// as handed out.
+	Query string
 	// Check validates a TileJSON request's query as the layer's tiles
 	// would, so that a TileJSON is never handed out with tile URLs that
 	// fail, and returns the table whose data the tiles show (its extent
@@ -336,10 +340,14 @@ func (h *Handler) catalogue(c echo.Context) error {
 		})
 	}
 	for _, d := range h.Derived {
+		query := ""
+		if d.Query != "" {
+			query = "?" + d.Query
+		}
 		out = append(out, catalogueEntry{
 			ID: d.ID, Title: d.Title, TitleZH: d.TitleZH, Description: d.Description,
 			GeometryType: d.GeometryType, MinZoom: d.MinZoom, MaxZoom: d.MaxZoom, Fields: d.Fields, Filters: d.Filters,
-			TileJSON: CarryToken(c, base+"/tiles/"+d.ID+".json"), Tiles: CarryToken(c, base+"/tiles/"+d.ID+"/{z}/{x}/{y}."+d.Format),
+			TileJSON: CarryToken(c, base+"/tiles/"+d.ID+".json"+query), Tiles: CarryToken(c, base+"/tiles/"+d.ID+"/{z}/{x}/{y}."+d.Format+query),
 		})
 	}
 	cacheURLs(c)

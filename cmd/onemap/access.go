@@ -149,8 +149,12 @@ func (g *accessGuard) token(r *http.Request) (token string, via int) {
 	if scheme, t, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(t), viaHeader
 	}
-	if t := r.URL.Query().Get(accessParam); t != "" {
-		return t, viaQuery
+	if ts := r.URL.Query()[accessParam]; len(ts) > 0 && ts[0] != "" {
+		if len(ts) > 1 {
+			// Two tokens: which one is meant? Neither is taken.
+			return "", viaQuery
+		}
+		return ts[0], viaQuery
 	}
 	if ck, err := r.Cookie(accessCookie); err == nil {
 		return ck.Value, viaCookie
@@ -232,6 +236,10 @@ func (g *accessGuard) signIn(c echo.Context) error {
 }
 
 func (g *accessGuard) signOut(c echo.Context) error {
+	if !sameOrigin(c.Request()) {
+		// Another site must not sign a visitor out either.
+		return &geo.Error{Code: geo.EForbidden, Detail: "Origin", Message: "sign out from this server's own page"}
+	}
 	c.SetCookie(&http.Cookie{Name: accessCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	return c.NoContent(http.StatusNoContent)
 }

@@ -54,6 +54,8 @@ func TestAccessTokens(t *testing.T) {
 		{"bearer scheme in lower case", tile, map[string]string{"Authorization": "bearer " + planner}, 200},
 		{"a bearer token and a stale ?token= (not an unknown parameter)", tile + "?token=old-old-old-old-old", bearer(planner), 200},
 		{"an escaped parameter name is the same parameter", tile + "?%74oken=" + planner, nil, 200},
+		{"two query tokens, good first", tile + "?token=" + planner + "&token=nope-nope-nope-nope", nil, 401},
+		{"two query tokens, good last", tile + "?token=nope-nope-nope-nope&token=" + planner, nil, 401},
 		{"catalogue without a token", "/tiles", nil, 401},
 		{"TileJSON without a token", "/tiles/premises.json", nil, 401},
 		{"API without a token", "/api/v1/layers", nil, 401},
@@ -170,6 +172,9 @@ func TestAccessTokens(t *testing.T) {
 	}
 	if rec := send(http.MethodPost, "/api/v1/session", `token=x`, nil); rec.Code != 400 {
 		t.Errorf("sign-in with a body that is not JSON: %d, want 400", rec.Code)
+	}
+	if rec := send(http.MethodDelete, "/api/v1/session", "", map[string]string{"Origin": "https://evil.example"}); rec.Code != 403 || rec.Header().Get("Set-Cookie") != "" {
+		t.Errorf("sign-out from another site: %d, Set-Cookie %q; want 403 and none", rec.Code, rec.Header().Get("Set-Cookie"))
 	}
 	if rec := send(http.MethodDelete, "/api/v1/session", "", nil); rec.Code != http.StatusNoContent || !strings.Contains(rec.Header().Get("Set-Cookie"), "Max-Age=0") {
 		t.Errorf("sign-out: %d, Set-Cookie %q", rec.Code, rec.Header().Get("Set-Cookie"))
