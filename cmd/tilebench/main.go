@@ -171,7 +171,7 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 	// A second server with its tile cache off: every request runs its
 	// statement, so wrk can cycle the trace for a fixed time and measure the
 	// uncached path without a Go HTTP client's CPU on the same two cores.
-	var uncachedAddr string
+	var uncachedAddr, onePAddr string
 	if wrkPath != "" {
 		a, stopUncached, err := startServer(bin, url, "ONEMAP_TILE_CACHE_MB=0")
 		if err != nil {
@@ -179,6 +179,15 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 		}
 		defer stopUncached()
 		uncachedAddr = a
+		// A third server, caching, on one P: wrk, sharing the two cores,
+		// then has one of its own, as a client on another machine would,
+		// and the saturation tail shows what the server itself adds.
+		a, stopOneP, err := startServer(bin, url, "GOMAXPROCS=1")
+		if err != nil {
+			return err
+		}
+		defer stopOneP()
+		onePAddr = a
 	}
 	for _, c := range concs {
 		// Cold and direct alternate, three runs each, and the medians are
@@ -230,6 +239,11 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 				return err
 			}
 			fmt.Fprintf(&report, "| warm, 20,000/s offered | %d | %.0f | %.2f | %.2f | %.0f | |\n", c, paced.rate, paced.p50, paced.p99, paced.bytes)
+			oneP, err := replayWrk(wrkPath, onePAddr, trace, c, 0)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&report, "| warm, server on one P | %d | %.0f | %.2f | %.2f | %.0f | |\n", c, oneP.rate, oneP.p50, oneP.p99, oneP.bytes)
 		}
 		fmt.Fprintf(&report, "| direct SQL | %d | %.0f | %.2f | %.2f | | |\n", c, direct.rate, direct.p50, direct.p99)
 		if wrkPath != "" {
@@ -240,7 +254,7 @@ func run(ctx context.Context, log *slog.Logger, bin, dir, scale string, viewport
 		}
 	}
 	if wrkPath != "" {
-		fmt.Fprintf(&report, "\n`cold` runs the trace once after a purge of the tile cache, through a Go HTTP client (whose CPU, about 0.15 ms a tile, shares the 2 cores with PostgreSQL). `uncached (wrk)` asks a second server whose tile cache is off, so every request runs its statement, with wrk cycling the trace for 10 s after a 3 s warm-up, in turn with `direct SQL, cycled` (the same statements through pgx, run the same way): three pairs, the median of each and of the three pairs' ratios (their range in brackets); `warm` is the same against the caching server, as fast as it answers (saturation); `warm, 20,000/s offered` paces the requests at 20,000 a second over the 64 connections (the target's load). wrk runs one thread. Direct SQL uses Go clients. Client and server share the machine's 2 cores.\n")
+		fmt.Fprintf(&report, "\n`cold` runs the trace once after a purge of the tile cache, through a Go HTTP client (whose CPU, about 0.15 ms a tile, shares the 2 cores with PostgreSQL). `uncached (wrk)` asks a second server whose tile cache is off, so every request runs its statement, with wrk cycling the trace for 10 s after a 3 s warm-up, in turn with `direct SQL, cycled` (the same statements through pgx, run the same way): three pairs, the median of each and of the three pairs' ratios (their range in brackets); `warm` is the same against the caching server, as fast as it answers (saturation); `warm, 20,000/s offered` paces the requests at 20,000 a second over the 64 connections (the target's load). `warm, server on one P` is the caching server with `GOMAXPROCS=1`, as fast as it answers: wrk then has a core of its own rather than time-slicing with two server threads, so its p99 is the server's tail, not the load generator's. wrk runs one thread. Direct SQL uses Go clients. Client and server share the machine's 2 cores.\n")
 	}
 	// The z14 premises tiles of the trace, cold, one at a time.
 	if err := purge(client, addr); err != nil {
