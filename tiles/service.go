@@ -273,12 +273,13 @@ func gzipTile(b []byte) []byte {
 type Metrics struct {
 	latency     *prometheus.HistogramVec
 	cache       *prometheus.CounterVec
-	size        prometheus.Histogram
+	size        *prometheus.HistogramVec
 	truncations *prometheus.CounterVec
 
-	// Resolved children, so that a cached tile's request does not hash
-	// label values: (layer, zoom) → latency observer.
+	// Resolved children, so that a tile's request does not hash label
+	// values: (layer, zoom) → latency observer, layer → size observer.
 	observers sync.Map
+	sizes     sync.Map
 	hit, miss prometheus.Counter
 }
 
@@ -297,10 +298,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "onemap_tile_cache_requests_total", Help: "Tile requests by cache result (hit, miss).",
 		}, []string{"result"}),
-		size: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "onemap_tile_bytes", Help: "Size of tiles made (identity encoding).",
+		size: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "onemap_tile_bytes", Help: "Size of the catalogue's tiles made (identity encoding), by layer (or 'multi').",
 			Buckets: prometheus.ExponentialBuckets(256, 4, 8),
-		}),
+		}, []string{"layer"}),
 		truncations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "onemap_tile_truncations_total", Help: "Tiles in which a layer hit the feature cap.",
 		}, []string{"layer"}),
@@ -319,6 +320,15 @@ func (m *Metrics) observer(layer string, zoom int) prometheus.Observer {
 	o, ok := m.observers.Load(k)
 	if !ok {
 		o, _ = m.observers.LoadOrStore(k, m.latency.WithLabelValues(layer, strconv.Itoa(zoom)))
+	}
+	return o.(prometheus.Observer)
+}
+
+// sizeObserver returns the tile size histogram of layer.
+func (m *Metrics) sizeObserver(layer string) prometheus.Observer {
+	o, ok := m.sizes.Load(layer)
+	if !ok {
+		o, _ = m.sizes.LoadOrStore(layer, m.size.WithLabelValues(layer))
 	}
 	return o.(prometheus.Observer)
 }
@@ -356,7 +366,7 @@ func (m *Metrics) observe(r Request, result string, t *Tile, took time.Duration)
 		return
 	}
 	m.miss.Inc()
-	m.size.Observe(float64(len(t.Identity)))
+	m.sizeObserver(layer).Observe(float64(len(t.Identity)))
 	for _, l := range t.Truncated {
 		m.truncations.WithLabelValues(l).Inc()
 	}

@@ -510,7 +510,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	for _, m := range []string{"onemap_tile_duration_seconds_bucket{layer=\"premises\",zoom=\"16\"", `onemap_tile_cache_requests_total{result="hit"} 1`,
 		fmt.Sprintf(`onemap_tile_duration_seconds_count{layer="hazard_density",zoom="%d"} 1`, core.Z-2),
 		`onemap_tile_truncations_total{layer="premises"} 0`, `onemap_tile_truncations_total{layer="hotspots"} 0`,
-		`onemap_tile_cache_requests_total{result="miss"} 1`, "onemap_tile_bytes_bucket", "onemap_db_pool_total_conns", "onemap_db_pool_acquires_total"} {
+		`onemap_tile_cache_requests_total{result="miss"} 1`, `onemap_tile_bytes_count{layer="premises"} 1`, "onemap_db_pool_total_conns", "onemap_db_pool_acquires_total"} {
 		if !strings.Contains(body, m) {
 			t.Errorf("/metrics lacks %s", m)
 		}
